@@ -1,0 +1,359 @@
+"""The one HTTP client: timeouts, retries with backoff, conditional GET, streamed atomic downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Callable, Literal, TypeVar
+
+import requests
+from urllib3.exceptions import IncompleteRead
+
+log = logging.getLogger("threatwatch.http")
+
+USER_AGENT = "ThreatWatch/0.1 (+https://github.com/threatwatch/threatwatch; open-source threat-indicator warehouse)"
+Expect = Literal["json", "zip", "csv"]
+T = TypeVar("T")
+
+_CHUNK = 1 << 16
+_HEAD = 256  # bytes kept from the start of a body, to sniff its type and quote it in errors
+# A query parameter whose name contains one of these is treated as a credential.
+_SECRET_NAME = re.compile(r"token|key|passw|secret|signature|credential", re.I)
+_SECRET_PAIR = re.compile(
+    r"(?<![^?&;\s])([^=&?;\s]*(?:token|key|passw|secret|signature|credential)[^=&?;\s]*)=([^&#\s'\"]*)", re.I
+)
+_USERINFO = re.compile(r"(?<=//)([^/@\s:]+):([^/@\s]+)@")
+
+
+def redact(text: str) -> str:
+    """Text (a URL or an error message) with credential-looking query values and URL passwords masked."""
+    return _USERINFO.sub(r"\1:REDACTED@", _SECRET_PAIR.sub(r"\1=REDACTED", text))
+
+
+def redact_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of request parameters with credential-looking values masked."""
+    return {k: ("REDACTED" if _SECRET_NAME.search(k) else v) for k, v in (params or {}).items()}
+
+
+class FetchError(Exception):
+    """A download failed for good; the message names the source, the (redacted) URL and the problem."""
+
+    def __init__(self, source: str, url: str, problem: str):
+        self.source = source
+        self.url = redact(url)
+        self.problem = redact(problem)
+        super().__init__(f"[{source}] GET {self.url}: {self.problem}")
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way that another attempt may fix."""
+
+    def __init__(self, cause: str, retry_after: float | None = None):
+        super().__init__(cause)
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts, retry policy and limits for every request ThreatWatch makes."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    retry_after_max: float = 300.0
+    max_bytes: int = 2 * 1024**3
+    user_agent: str = USER_AGENT
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one download produced; `path` is None on a 304 (nothing new was sent)."""
+
+    source: str
+    url: str
+    params: dict[str, Any]
+    status: int
+    path: Path | None
+    bytes: int
+    sha256: str | None
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    retrieved_at: str
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def _shown_url(url: str, params: dict[str, Any] | None) -> str:
+    """The full URL a GET will request (query string included), redacted for messages and manifests."""
+    try:
+        return redact(requests.Request("GET", url, params=params).prepare().url or url)
+    except requests.exceptions.RequestException:  # a malformed URL is reported by the GET itself
+        return redact(url)
+
+
+def _bytes_read(error: BaseException) -> int:
+    """Bytes urllib3 had read when it found a body shorter than Content-Length (0 if it does not say)."""
+    stack: list[Any] = [error]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IncompleteRead) and isinstance(item.partial, int):
+            return item.partial
+        if isinstance(item, BaseException):
+            stack.extend(item.args)
+    return 0
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _quote_head(head: bytes) -> str:
+    return repr(head.lstrip()[:60].decode("utf-8", "replace"))
+
+
+def _looks_like_html(content_type: str, head: bytes) -> bool:
+    # Proxies, captive portals and error pages answer 200 with HTML where data was expected.
+    if content_type.split(";")[0].strip().lower() == "text/html":
+        return True
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _check_body(expect: Expect | None, content_type: str, head: bytes, body: Callable[[], bytes]) -> Any:
+    """Reject a body that is not what the caller expects; for JSON, return it parsed."""
+    if expect is None:
+        return None
+    label = {"json": "JSON", "zip": "a zip archive", "csv": "CSV"}[expect]
+    if _looks_like_html(content_type, head):
+        raise ValueError(f"expected {label}, got HTML (first bytes: {_quote_head(head)})")
+    if expect == "zip" and not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise ValueError(f"expected a zip archive, no PK signature (first bytes: {_quote_head(head)})")
+    if expect == "json":
+        try:
+            return json.loads(body().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"expected JSON, body does not parse: {e}") from e
+    return None
+
+
+class HttpClient:
+    """GETs with timeouts, retries on 429/5xx/connection trouble, conditional requests and a size cap."""
+
+    def __init__(
+        self,
+        settings: HttpSettings = HttpSettings(),
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.settings = settings
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = settings.user_agent
+        self._sleep = sleep
+
+    def fetch_to_file(
+        self,
+        source: str,
+        url: str,
+        dest: Path,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        expect: Expect | None = None,
+    ) -> FetchResult:
+        """Download url to dest atomically (temp file + rename); a 304 to a conditional GET writes nothing."""
+        shown = _shown_url(url, params)
+        sent = dict(headers or {})
+        if etag:
+            sent["If-None-Match"] = etag
+        if last_modified:
+            sent["If-Modified-Since"] = last_modified
+
+        def once() -> FetchResult:
+            with self._open(source, url, params, sent, shown, conditional=bool(etag or last_modified)) as resp:
+                retrieved_at = _utc_now()
+                fresh = resp.status_code == 200
+                size, sha256 = self._download(source, shown, resp, dest, expect) if fresh else (0, None)
+                return FetchResult(
+                    source=source, url=shown, params=redact_params(params), status=resp.status_code,
+                    path=dest if fresh else None, bytes=size, sha256=sha256,
+                    # a 304 may omit the validators: they are still the ones we sent
+                    etag=resp.headers.get("ETag") or (None if fresh else etag),
+                    last_modified=resp.headers.get("Last-Modified") or (None if fresh else last_modified),
+                    content_type=resp.headers.get("Content-Type"), retrieved_at=retrieved_at,
+                )
+
+        return self._retrying(source, shown, once)
+
+    def get_json(
+        self, source: str, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Any:
+        """GET a small JSON document into memory, with the same retries and HTML rejection as fetch_to_file."""
+        shown = _shown_url(url, params)
+
+        def once() -> Any:
+            with self._open(source, url, params, dict(headers or {}), shown, conditional=False) as resp:
+                buf = bytearray()
+                size, _, head = self._stream(resp, buf.extend, source, shown)
+                self._check_length(resp, size)
+                try:
+                    return _check_body("json", resp.headers.get("Content-Type", ""), head, lambda: bytes(buf))
+                except ValueError as e:
+                    raise FetchError(source, shown, str(e)) from None
+
+        return self._retrying(source, shown, once)
+
+    def _open(
+        self,
+        source: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        shown: str,
+        *,
+        conditional: bool,
+    ) -> requests.Response:
+        """Send one GET; return a 200 (or a 304 to a conditional GET), else raise."""
+        s = self.settings
+        try:
+            resp = self.session.get(
+                url, params=params, headers=headers, stream=True, timeout=(s.connect_timeout, s.read_timeout)
+            )
+        except requests.exceptions.SSLError as e:  # a certificate problem will not fix itself
+            raise FetchError(source, shown, f"TLS error: {e}") from None
+        except requests.exceptions.Timeout as e:
+            raise _Retryable(f"timed out ({type(e).__name__})") from None
+        except requests.exceptions.ConnectionError as e:
+            raise _Retryable(f"connection failed: {e}") from None
+        except requests.exceptions.RequestException as e:
+            raise FetchError(source, shown, f"request failed: {e}") from None
+        status = resp.status_code
+        if status == 200 or (status == 304 and conditional):
+            return resp
+        resp.close()
+        if status in (408, 429) or 500 <= status <= 599:
+            raise _Retryable(f"HTTP {status}", parse_retry_after(resp.headers.get("Retry-After")))
+        raise FetchError(source, shown, f"HTTP {status} {resp.reason or ''}".rstrip() + " (not retried)")
+
+    def _download(
+        self, source: str, shown: str, resp: requests.Response, dest: Path, expect: Expect | None
+    ) -> tuple[int, str]:
+        """Stream the body to a temp file next to dest, check it, rename it into place."""
+        declared = self._declared_length(resp)
+        if declared is not None and declared > self.settings.max_bytes:
+            problem = f"Content-Length {declared} exceeds the {self.settings.max_bytes} byte limit"
+            raise FetchError(source, shown, problem)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                size, sha256, head = self._stream(resp, out.write, source, shown)
+            self._check_length(resp, size)
+            try:
+                _check_body(expect, resp.headers.get("Content-Type", ""), head, tmp.read_bytes)
+            except ValueError as e:
+                raise FetchError(source, shown, str(e)) from None
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return size, sha256
+
+    def _stream(
+        self, resp: requests.Response, write: Callable[[bytes], Any], source: str, shown: str
+    ) -> tuple[int, str, bytes]:
+        """Copy the body through write(); return (size, sha256, first bytes), enforcing max_bytes."""
+        digest, size, head = hashlib.sha256(), 0, b""
+        try:
+            for chunk in resp.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > self.settings.max_bytes:
+                    raise FetchError(source, shown, f"body exceeds the {self.settings.max_bytes} byte limit")
+                digest.update(chunk)
+                if len(head) < _HEAD:
+                    head += chunk[: _HEAD - len(head)]
+                write(chunk)
+        except requests.exceptions.ChunkedEncodingError as e:  # urllib3 saw fewer bytes than Content-Length
+            declared = self._declared_length(resp)
+            if declared is not None:
+                got = max(size, _bytes_read(e))
+                raise _Retryable(f"truncated: got {got} of {declared} bytes") from None
+            raise _Retryable(f"connection broken while reading the body: {e}") from None
+        except requests.exceptions.ConnectionError as e:  # includes read timeouts mid-body
+            raise _Retryable(f"connection failed while reading the body: {e}") from None
+        except requests.exceptions.ContentDecodingError as e:
+            raise FetchError(source, shown, f"cannot decode the body: {e}") from None
+        return size, digest.hexdigest(), head
+
+    @staticmethod
+    def _declared_length(resp: requests.Response) -> int | None:
+        """Content-Length in body bytes, or None when absent or when it counts compressed bytes."""
+        if resp.headers.get("Content-Encoding", "identity").lower() != "identity":
+            return None
+        try:
+            return int(resp.headers["Content-Length"])
+        except (KeyError, ValueError):
+            return None
+
+    def _check_length(self, resp: requests.Response, size: int) -> None:
+        declared = self._declared_length(resp)
+        if declared is not None and size != declared:
+            raise _Retryable(f"truncated: got {size} of {declared} bytes")
+
+    def _retrying(self, source: str, shown: str, attempt: Callable[[], T]) -> T:
+        """Run attempt() until it succeeds, fails for good, or max_attempts is reached."""
+        s = self.settings
+        for n in range(1, s.max_attempts + 1):
+            try:
+                return attempt()
+            except _Retryable as e:
+                if n == s.max_attempts:
+                    tries = f"{n} attempt{'s' if n > 1 else ''}"
+                    raise FetchError(source, shown, f"{e.cause}; gave up after {tries}") from None
+                wait = self._wait(n, e.retry_after)
+                log.warning(
+                    "[%s] GET %s: %s; retry %d/%d in %.1fs", source, shown, redact(e.cause), n + 1, s.max_attempts, wait
+                )
+                self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float:
+        """Retry-After when the server gave one (capped), else capped exponential backoff with jitter."""
+        s = self.settings
+        if retry_after is not None:
+            return min(retry_after, s.retry_after_max)
+        cap = min(s.backoff_max, s.backoff_base * 2 ** (attempt - 1))
+        return cap / 2 + random.uniform(0, cap / 2)  # jitter spreads out clients that failed together
