@@ -1,0 +1,63 @@
+"""Publish: one atomic build of the DuckDB warehouse from every validated staged table (DESIGN §4)."""
+
+
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+
+from pipelines.publish import publish_warehouse
+from pipelines.resources import WarehouseResource
+from pipelines.staged_tables import STAGED_TABLES
+
+GROUP = "warehouse"
+STAGING_KEYS = [AssetKey(["staging", t.name]) for t in STAGED_TABLES]
+
+# The warehouse tables analysts query, each a node in the UI; all are built by one publish.
+WAREHOUSE_TABLES = {
+    "core.dim_country": "Countries and territories: ISO, GW/COW codes, region, NATO and EU membership.",
+    "core.fct_military_expenditure": "Military expenditure by country, year, measure and source (US$, percent, persons).",
+    "core.fct_military_expenditure_aggregate": "Regional and income-group aggregates, kept apart from countries.",
+    "marts.nato_burden_sharing": "Each Ally, each year: share of GDP against 2%, 3.5% core and 5% total.",
+}
+
+
+def warehouse_key(table: str) -> AssetKey:
+    """The asset key of a warehouse table, e.g. warehouse/core/dim_country."""
+    return AssetKey(["warehouse", *table.split(".")])
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(warehouse_key(t), deps=STAGING_KEYS, group_name=GROUP, kinds={"duckdb"}, description=d)
+        for t, d in WAREHOUSE_TABLES.items()
+    ],
+    pool="warehouse",
+    description="Build warehouse.next.duckdb from the lake and sql/, check it, rename it over the warehouse.",
+)
+def publish(context: AssetExecutionContext, warehouse: WarehouseResource):
+    paths = warehouse.paths()
+    report = publish_warehouse(paths)
+    context.log.info(f"published {paths.warehouse} from {report.loaded}")
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        for table in WAREHOUSE_TABLES:
+            preview = con.sql(f"SELECT * FROM {table} LIMIT 10").pl()
+            yield MaterializeResult(
+                asset_key=warehouse_key(table),
+                metadata={
+                    "dagster/row_count": report.row_counts.get(table, 0),
+                    "warehouse": MetadataValue.path(str(paths.warehouse)),
+                    "snapshots": MetadataValue.json({k: v for k, v in report.loaded.items()}),
+                    "checks": MetadataValue.json(report.checks),
+                    "preview": MetadataValue.md(_markdown(preview)),
+                },
+            )
+
+
+def _markdown(frame) -> str:
+    if frame.is_empty():
+        return "_empty_"
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, *rows])
+
+
+ASSETS = [publish]

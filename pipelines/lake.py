@@ -1,0 +1,88 @@
+"""The lake: staged Parquet per table and snapshot, with the validation verdict beside it.
+
+Layout: ``<home>/lake/<table>/<snapshot_id>.parquet``, ``<snapshot_id>.validation.json``
+and ``<snapshot_id>.quarantine.parquet``. Files are written to a temp name and renamed, so a
+reader never sees half a file. Publish only takes snapshots whose validation passed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.validation import ValidationReport
+from transforms.quarantine import QUARANTINE_SCHEMA
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Lake:
+    """Staged tables as immutable Parquet files, one per table and snapshot."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, table: str, snapshot_id: str, kind: str = "parquet") -> Path:
+        suffix = {"parquet": ".parquet", "validation": ".validation.json", "quarantine": ".quarantine.parquet"}[kind]
+        return self.root / table / f"{snapshot_id}{suffix}"
+
+    def write(self, table: str, snapshot_id: str, frame: pl.DataFrame) -> Path:
+        """Write a staged table for one snapshot; a rewrite replaces it (idempotent re-staging)."""
+        target = self.path(table, snapshot_id)
+        _atomic_write(target, lambda p: frame.write_parquet(p, statistics=True))
+        # A re-stage invalidates any earlier verdict on this snapshot.
+        self.path(table, snapshot_id, "validation").unlink(missing_ok=True)
+        return target
+
+    def write_quarantine(self, table: str, snapshot_id: str, rows: pl.DataFrame) -> Path:
+        """Keep the rows a row-level rule rejected, with their reasons, beside the staged table."""
+        target = self.path(table, snapshot_id, "quarantine")
+        _atomic_write(target, lambda p: rows.write_parquet(p))
+        return target
+
+    def read(self, table: str, snapshot_id: str) -> pl.DataFrame:
+        """Read one staged table snapshot."""
+        return pl.read_parquet(self.path(table, snapshot_id))
+
+    def read_quarantine(self, table: str, snapshot_id: str) -> pl.DataFrame:
+        """Read the rejected rows of one staged snapshot (empty when there were none)."""
+        path = self.path(table, snapshot_id, "quarantine")
+        return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+    def record_validation(self, table: str, snapshot_id: str, report: ValidationReport) -> Path:
+        """Store the suite's verdict; only a passing verdict makes a snapshot publishable."""
+        target = self.path(table, snapshot_id, "validation")
+        _atomic_write(target, lambda p: p.write_text(report.to_json(), encoding="utf-8"))
+        return target
+
+    def validation(self, table: str, snapshot_id: str) -> ValidationReport | None:
+        """The stored verdict for one staged snapshot, if it was validated."""
+        path = self.path(table, snapshot_id, "validation")
+        return ValidationReport.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def snapshots(self, table: str) -> list[str]:
+        """Snapshot ids staged for a table, oldest first (ids sort by time)."""
+        folder = self.root / table
+        if not folder.is_dir():
+            return []
+        return sorted(p.name[: -len(".parquet")] for p in folder.glob("*.parquet") if not p.name.endswith(".quarantine.parquet"))
+
+    def latest_validated(self, table: str) -> str | None:
+        """The newest snapshot of a table whose validation passed; None if there is none."""
+        for snapshot_id in reversed(self.snapshots(table)):
+            report = self.validation(table, snapshot_id)
+            if report is not None and report.success:
+                return snapshot_id
+        return None

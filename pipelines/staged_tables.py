@@ -1,0 +1,19 @@
+"""The staged tables publish loads: each is a lake folder and a staging.<name> table in the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """A staged table: its name (lake folder, staging table, Dagster asset) and its source id."""
+
+    name: str
+    source: str
+
+
+STG_WORLDBANK = StagedTable("stg_worldbank", "worldbank")
+STG_WORLDBANK_AGGREGATE = StagedTable("stg_worldbank_aggregate", "worldbank")
+
+STAGED_TABLES: tuple[StagedTable, ...] = (STG_WORLDBANK, STG_WORLDBANK_AGGREGATE)

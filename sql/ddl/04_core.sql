@@ -1,0 +1,45 @@
+-- Conformed dimensions and facts (DESIGN §4). Units are fixed for every source:
+-- money in US dollars (not millions), shares in percent (3.43, not 0.0343), personnel in persons.
+CREATE TABLE core.dim_country (
+    iso3              VARCHAR PRIMARY KEY,
+    name              VARCHAR NOT NULL,
+    iso2              VARCHAR,
+    iso_numeric       VARCHAR,
+    gw_code           INTEGER,
+    cow_code          INTEGER,
+    region            VARCHAR,
+    continent         VARCHAR,
+    nato_member_since INTEGER,
+    eu_member_since   INTEGER,
+    eu_member_until   INTEGER,
+    valid_from        INTEGER,
+    valid_until       INTEGER,
+    is_historical     BOOLEAN NOT NULL
+);
+
+CREATE TABLE core.fct_military_expenditure (
+    iso3              VARCHAR NOT NULL REFERENCES core.dim_country (iso3),
+    year              INTEGER NOT NULL,
+    measure           VARCHAR NOT NULL,   -- share_of_gdp | current_usd | share_of_government_spending | armed_forces_personnel | …
+    value             DOUBLE NOT NULL,
+    unit              VARCHAR NOT NULL,   -- percent | usd | persons
+    source            VARCHAR NOT NULL,
+    is_estimate       BOOLEAN,            -- NULL: the publisher gives no estimate flag
+    snapshot_id       VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    PRIMARY KEY (source, snapshot_id, iso3, year, measure)
+);
+
+-- World Bank regional and income-group aggregates: never mixed with countries.
+CREATE TABLE core.fct_military_expenditure_aggregate (
+    aggregate_code    VARCHAR NOT NULL,
+    aggregate_name    VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    measure           VARCHAR NOT NULL,
+    value             DOUBLE NOT NULL,
+    unit              VARCHAR NOT NULL,
+    source            VARCHAR NOT NULL,
+    snapshot_id       VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    PRIMARY KEY (source, snapshot_id, aggregate_code, year, measure)
+);

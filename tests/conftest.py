@@ -1,0 +1,57 @@
+"""Shared fixtures: every test gets its own THREATWATCH_HOME and never sees a real endpoint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data root for one test, with the warehouse inside it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("THREATWATCH_HOME", str(home))
+    monkeypatch.delenv("THREATWATCH_WAREHOUSE", raising=False)
+    for name in list(os.environ):
+        if name.startswith("THREATWATCH_") and name.endswith("_URL"):
+            monkeypatch.delenv(name)
+    return home
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared/data; the test is skipped when the shared folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def published_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home where the offline pipeline has run once on the bundled samples (shared, do not modify)."""
+    from pipelines.run import run_pipeline
+
+    home = tmp_path_factory.mktemp("published") / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("THREATWATCH_HOME", str(home))
+        mp.delenv("THREATWATCH_WAREHOUSE", raising=False)
+        summary = run_pipeline(offline=True)
+    assert summary.success, summary.render()
+    return home
+
+
+@pytest.fixture
+def copied_home(published_home: Path, tw_home: Path) -> Path:
+    """A private copy of the published home, pointed to by THREATWATCH_HOME."""
+    import shutil
+
+    shutil.rmtree(tw_home)
+    shutil.copytree(published_home, tw_home)
+    return tw_home
