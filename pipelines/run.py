@@ -76,6 +76,8 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
             error = event.event_specific_data.error
             # Dagster wraps the user's exception once; its message names source, snapshot and problem.
             cause = error.cause or error
+            if "DagsterAssetCheckFailedError" in (cause.cls_name or ""):
+                continue  # already reported with the check's own description
             summary.failures.append(f"{event.step_key}: {cause.message.strip()}")
     summary.published = any(key.startswith("warehouse/") for key, _ in summary.materialized)
     if any(not passed for _, _, passed, _ in summary.checks):

@@ -1,0 +1,119 @@
+"""Bad input fails the run with a message naming source, snapshot and problem; the warehouse stays as it was."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import SAMPLES_DIR, paths_from_env
+from pipelines.run import run_pipeline
+from pipelines.snapshots import SnapshotStore
+from tests.warehouse_compare import file_sha256
+
+BULK = SAMPLES_DIR / "worldbank" / "bulk"
+
+
+def _rewrite_zip(src: Path, dest: Path, edit) -> Path:
+    """Copy a bulk zip, passing its data CSV (not the metadata) through `edit`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.startswith("API_"):
+                data = edit(data)
+            zout.writestr(info, data)
+    return dest
+
+
+def _import_and_run(tmp_path: Path, edit) -> tuple[str, str, str]:
+    """Import the four sample zips with one edited, run offline; return (output, snapshot id, edited file)."""
+    from pipelines.cli import main
+
+    files = []
+    for z in sorted(BULK.glob("*.zip")):
+        if z.name.startswith("MS.MIL.XPND.GD.ZS"):
+            z = _rewrite_zip(z, tmp_path / z.name, edit)
+            edited = z.name
+        files.append(str(z))
+    assert main(["snapshot", "import", "worldbank", *files]) == 0
+    snapshot_id = SnapshotStore(paths_from_env().snapshots).latest("worldbank").snapshot_id
+    summary = run_pipeline(offline=True)
+    assert not summary.success
+    return summary.render(), snapshot_id, edited
+
+
+@pytest.fixture
+def warehouse_before(copied_home: Path) -> str:
+    return file_sha256(paths_from_env().warehouse)
+
+
+def test_changed_header_names_source_snapshot_file_and_column(tmp_path, warehouse_before):
+    output, snapshot_id, edited = _import_and_run(tmp_path, lambda b: b.replace(b'"Country Code"', b'"Country ISO"', 1))
+    assert "[worldbank]" in output and snapshot_id in output and edited in output
+    assert "Country Code" in output
+    assert "Nothing published" in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def test_non_numeric_value_is_named(tmp_path, warehouse_before):
+    def corrupt(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        row = next(i for i, line in enumerate(lines) if line.startswith(b'"France"'))
+        cells = lines[row].split(b",")
+        cells[-3] = b'"n/a"'
+        lines[row] = b",".join(cells)
+        return b"\r\n".join(lines)
+
+    output, snapshot_id, edited = _import_and_run(tmp_path, corrupt)
+    assert "[worldbank]" in output and snapshot_id in output and edited in output
+    assert "FRA" in output and "n/a" in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def test_unknown_country_fails_validation_naming_it(tmp_path, warehouse_before):
+    def add_atlantis(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        row = next(i for i, line in enumerate(lines) if line.startswith(b'"France"'))
+        lines.insert(row + 1, lines[row].replace(b'"France","FRA"', b'"Atlantis","ATL"'))
+        return b"\r\n".join(lines)
+
+    output, snapshot_id, _ = _import_and_run(tmp_path, add_atlantis)
+    assert "gx_stg_worldbank " in output.replace("FAILED", " FAILED") and "FAILED" in output
+    assert "Atlantis (ATL)" in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def test_corrupt_zip_names_the_file(tmp_path, warehouse_before):
+    from pipelines.cli import main
+
+    broken = tmp_path / "MS.MIL.XPND.GD.ZS.csv.zip"
+    broken.write_bytes((BULK / broken.name).read_bytes()[:500])
+    others = [str(z) for z in sorted(BULK.glob("*.zip")) if z.name != broken.name]
+    assert main(["snapshot", "import", "worldbank", str(broken), *others]) == 0
+    snapshot_id = SnapshotStore(paths_from_env().snapshots).latest("worldbank").snapshot_id
+    summary = run_pipeline(offline=True)
+    output = summary.render()
+    assert not summary.success
+    assert "[worldbank]" in output and snapshot_id in output and broken.name in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def test_partial_snapshot_is_blocked_by_the_row_count_bound(warehouse_before):
+    from pipelines.cli import main
+
+    assert main(["snapshot", "import", "worldbank", str(BULK / "MS.MIL.XPND.GD.ZS.csv.zip")]) == 0
+    summary = run_pipeline(offline=True)
+    assert not summary.success
+    assert "expect_table_row_count_to_be_between failed" in summary.render()
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def test_failed_validation_is_never_published_later(tmp_path, warehouse_before):
+    """A publish run on its own after a failed check still loads only validated snapshots."""
+    from pipelines.publish import publish_warehouse
+
+    _import_and_run(tmp_path, lambda b: b.replace(b'"France","FRA"', b'"Atlantis","ATL"', 1))
+    bad = SnapshotStore(paths_from_env().snapshots).latest("worldbank").snapshot_id
+    report = publish_warehouse(paths_from_env())
+    assert report.loaded["stg_worldbank"] != bad

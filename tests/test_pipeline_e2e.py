@@ -1,0 +1,106 @@
+"""End to end: every asset materialized in process into a temporary THREATWATCH_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.config import SAMPLES_DIR, paths_from_env
+from pipelines.lake import Lake
+from pipelines.run import run_pipeline
+from pipelines.snapshots import SnapshotStore
+from tests.warehouse_compare import warehouse_content
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_offline_run_publishes_staged_rows_with_provenance(published_home: Path):
+    warehouse = published_home / "warehouse.duckdb"
+    lake = Lake(published_home / "lake")
+    snapshot_id = lake.latest_validated("stg_worldbank")
+    staged = lake.read("stg_worldbank", snapshot_id)
+    facts = pl.DataFrame(
+        query(warehouse, "SELECT iso3, year, measure, value FROM core.fct_military_expenditure WHERE source='worldbank'"),
+        schema=["iso3", "year", "measure", "value"], orient="row",
+    )
+    expected = staged.select("iso3", pl.col("year").cast(pl.Int64), "measure", "value")
+    assert facts.sort(facts.columns).equals(expected.sort(expected.columns))
+    # Every fact traces to a sample snapshot with hashes and a licence.
+    assert query(warehouse, """
+        SELECT DISTINCT s.origin, s.is_published, l.licence LIKE 'CC BY 4.0%'
+        FROM core.fct_military_expenditure f JOIN meta.snapshots s USING (snapshot_id)
+        JOIN meta.source_licences l ON l.source = f.source""") == [("sample", True, True)]
+    assert query(warehouse, "SELECT count(*) FROM meta.snapshot_files WHERE length(sha256) = 64")[0][0] == 13
+    # Validation verdicts are kept, and all passed.
+    assert query(warehouse, "SELECT bool_and(success), count(DISTINCT table_name) FROM meta.validation_results") == [(True, 2)]
+    assert query(warehouse, "SELECT count(*) FROM meta.source_licences")[0][0] == 12
+
+
+def test_aggregates_never_mix_with_countries(published_home: Path):
+    warehouse = published_home / "warehouse.duckdb"
+    assert query(warehouse, "SELECT count(*) FROM core.fct_military_expenditure WHERE iso3 IN ('WLD','EUU','NAC','HIC','INX')") == [(0,)]
+    codes = {r[0] for r in query(warehouse, "SELECT DISTINCT aggregate_code FROM core.fct_military_expenditure_aggregate")}
+    assert {"WLD", "EUU", "INX"} <= codes
+
+
+def test_burden_sharing_compares_allies_with_targets(published_home: Path):
+    warehouse = published_home / "warehouse.duckdb"
+    rows = query(warehouse, """
+        SELECT b.iso3, b.year, b.share_of_gdp, b.meets_2pct, b.meets_3_5pct_core, b.usd_to_2pct,
+               f.value AS spend
+        FROM marts.nato_burden_sharing b
+        JOIN core.fct_military_expenditure f
+          ON f.iso3 = b.iso3 AND f.year = b.year AND f.measure = 'current_usd' AND f.source = b.source""")
+    assert rows
+    for iso3, year, share, meets2, meets35, usd_to_2, spend in rows:
+        assert meets2 == (share >= 2.0) and meets35 == (share >= 3.5)
+        # Spending at 2% of the implied GDP is exactly the current spending plus the gap.
+        gdp = spend / (share / 100)
+        assert abs((spend + usd_to_2) - max(spend, 0.02 * gdp)) <= 1e-6 * gdp
+    members = dict(query(warehouse, "SELECT iso3, nato_member_since FROM core.dim_country WHERE nato_member_since IS NOT NULL"))
+    assert len(members) == 32
+    for iso3, year in query(warehouse, "SELECT iso3, year FROM marts.nato_burden_sharing"):
+        assert year >= members[iso3]
+    # Iceland has no armed forces and so no share: it must not appear as 0%.
+    assert query(warehouse, "SELECT count(*) FROM marts.nato_burden_sharing WHERE iso3 = 'ISL'") == [(0,)]
+
+
+def test_same_run_twice_leaves_an_identical_warehouse(copied_home: Path):
+    paths = paths_from_env()
+    before = warehouse_content(paths.warehouse)
+    snapshots_before = [m.snapshot_id for m in SnapshotStore(paths.snapshots).list()]
+    summary = run_pipeline(offline=True)
+    assert summary.success, summary.render()
+    assert [m.snapshot_id for m in SnapshotStore(paths.snapshots).list()] == snapshots_before
+    assert warehouse_content(paths.warehouse) == before
+
+
+def test_both_sample_formats_publish_the_same_values(published_home: Path, tw_home: Path):
+    summary = run_pipeline(offline=True, worldbank_format="bulk")
+    assert summary.success, summary.render()
+    sql = "SELECT iso3, year, measure, value, unit FROM core.fct_military_expenditure ORDER BY ALL"
+    assert query(paths_from_env().warehouse, sql) == query(published_home / "warehouse.duckdb", sql)
+
+
+def test_import_then_offline_run_publishes_exactly_the_imported_files(copied_home: Path):
+    from pipelines.cli import main
+
+    zips = sorted((SAMPLES_DIR / "worldbank" / "bulk").glob("*.zip"))
+    assert main(["snapshot", "import", "worldbank", *map(str, zips)]) == 0
+    imported = SnapshotStore(paths_from_env().snapshots).latest("worldbank")
+    assert imported.origin == "import" and sorted(f.name for f in imported.files) == [z.name for z in zips]
+    summary = run_pipeline(offline=True)
+    assert summary.success, summary.render()
+    warehouse = paths_from_env().warehouse
+    assert query(warehouse, "SELECT DISTINCT snapshot_id FROM core.fct_military_expenditure") == [(imported.snapshot_id,)]
+    assert query(warehouse, "SELECT DISTINCT split_part(source_file, '!', 1) FROM core.fct_military_expenditure ORDER BY 1") == [
+        (z.name,) for z in zips
+    ]
+    assert query(warehouse, f"SELECT origin, is_published FROM meta.snapshots WHERE snapshot_id = '{imported.snapshot_id}'") == [
+        ("import", True)
+    ]
