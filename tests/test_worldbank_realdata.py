@@ -29,7 +29,6 @@ PRISTINE = [p for p in DATA_CSVS if p.parent.name != "older_or_modified"]
 METADATA_CSVS = [p for p in ALL_CSVS if p.name.startswith("Metadata_Country")]
 ZIPS = sorted(WB_DIR.glob("*.zip")) if WB_DIR.is_dir() else []
 FOLDERS_WITH_METADATA = sorted({p.parent for p in METADATA_CSVS})
-PERCENT = [code for code, (_, unit) in WORLDBANK_MEASURES.items() if unit == "percent"]
 
 
 def stdlib_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -101,14 +100,17 @@ def test_staging_keeps_aggregates_out_of_countries(folder):
     assert set(aggregates["aggregate_code"]) <= WORLDBANK_AGGREGATE_CODES and "WLD" in set(aggregates["aggregate_code"])
     assert not set(countries["country_code"]) & WORLDBANK_AGGREGATE_CODES
     assert countries.height + aggregates.height + quarantine.height == observations.height
-    # independently: the rows a reader would reject are exactly the quarantined ones (KWT 1991 is 117 % of GDP)
-    out_of_range = observations.filter(
+    # independently: only impossible values are quarantined (negative, or a share of government spending
+    # above 100); KWT 1991 at 117 % of GDP is real and must reach the warehouse
+    impossible = observations.filter(
         ~pl.col("country_code").is_in(list(WORLDBANK_AGGREGATE_CODES)),
-        (pl.col("value") < 0) | (pl.col("indicator_code").is_in(PERCENT) & (pl.col("value") > 100)),
+        (pl.col("value") < 0) | ((pl.col("indicator_code") == "MS.MIL.XPND.ZS") & (pl.col("value") > 100)),
     )
     assert sorted(quarantine["country_code"] + quarantine["year"].cast(pl.Utf8)) == sorted(
-        out_of_range["country_code"] + out_of_range["year"].cast(pl.Utf8)
+        impossible["country_code"] + impossible["year"].cast(pl.Utf8)
     )
+    if "MS.MIL.XPND.GD.ZS" in set(observations["indicator_code"]):
+        assert countries.filter(pl.col("country_code") == "KWT", pl.col("year") == 1991)["value"].item() > 100
 
 
 def test_files_without_metadata_fall_back_to_the_constant_list():

@@ -1,0 +1,83 @@
+"""Country reference I/O: read the libraries and hand files, (re)write countries.csv, load the crosswalk.
+
+`python -m pipelines.reference` regenerates data/reference/countries.csv.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+import polars as pl
+import pycountry
+
+from pipelines.config import REFERENCE_DIR
+from transforms.reference.countries import (
+    CROSSWALK_SCHEMA,
+    build_country_alias_table,
+    build_country_crosswalk,
+    library_country_names,
+)
+
+COUNTRIES_CSV = REFERENCE_DIR / "countries.csv"
+EXTRA_ENTITIES_CSV = REFERENCE_DIR / "country_entities_extra.csv"
+MEMBERSHIPS_CSV = REFERENCE_DIR / "country_memberships.csv"
+ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
+
+
+def read_coco_table() -> pl.DataFrame:
+    """country_converter's country_data.tsv, every column as text (ISO2 'NA' is Namibia, not missing)."""
+    # coco.CountryConverter() itself cannot be used: on pandas 3 it turns Namibia's 'NA' into NaN and crashes.
+    path = files("country_converter").joinpath("country_data.tsv")
+    return pl.read_csv(path.read_bytes(), separator="\t", infer_schema=False, quote_char=None)
+
+
+def read_pycountry_table() -> pl.DataFrame:
+    """ISO 3166-1 (current) and ISO 3166-3 (withdrawn) countries from pycountry, one row per code."""
+    rows = [
+        {"iso3": c.alpha_3, "iso2": c.alpha_2, "iso_numeric": c.numeric, "name": c.name,
+         "official_name": getattr(c, "official_name", None), "common_name": getattr(c, "common_name", None),
+         "is_withdrawn": False}
+        for c in pycountry.countries
+    ]
+    rows += [
+        {"iso3": c.alpha_3, "iso2": c.alpha_2, "iso_numeric": getattr(c, "numeric", None), "name": c.name,
+         "official_name": None, "common_name": None, "is_withdrawn": True}
+        for c in pycountry.historic_countries
+    ]
+    return pl.DataFrame(rows, schema={"iso3": pl.String, "iso2": pl.String, "iso_numeric": pl.String, "name": pl.String,
+                                      "official_name": pl.String, "common_name": pl.String, "is_withdrawn": pl.Boolean})
+
+
+def _read_hand_file(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False)
+
+
+def rebuild_country_crosswalk(output: Path | None = None) -> Path:
+    """Regenerate countries.csv (or `output`) from coco, pycountry and the two hand files; returns the path."""
+    crosswalk = build_country_crosswalk(
+        read_coco_table(), read_pycountry_table(), _read_hand_file(EXTRA_ENTITIES_CSV), _read_hand_file(MEMBERSHIPS_CSV)
+    )
+    target = output or COUNTRIES_CSV
+    target.parent.mkdir(parents=True, exist_ok=True)
+    crosswalk.write_csv(target, line_terminator="\n")
+    return target
+
+
+@lru_cache(maxsize=1)
+def load_country_crosswalk() -> pl.DataFrame:
+    """The committed countries.csv with its declared types (iso_numeric stays zero-padded text)."""
+    return pl.read_csv(COUNTRIES_CSV, schema=CROSSWALK_SCHEMA)
+
+
+@lru_cache(maxsize=1)
+def load_country_aliases() -> pl.DataFrame:
+    """alias_key -> iso3 built from the crosswalk, library names, codes and the hand aliases."""
+    crosswalk = load_country_crosswalk()
+    names = library_country_names(read_coco_table(), read_pycountry_table(), crosswalk)
+    return build_country_alias_table(crosswalk, _read_hand_file(ALIASES_CSV), names)
+
+
+if __name__ == "__main__":
+    print(f"wrote {rebuild_country_crosswalk()}")
