@@ -24,6 +24,7 @@ COUNTRIES_CSV = REFERENCE_DIR / "countries.csv"
 EXTRA_ENTITIES_CSV = REFERENCE_DIR / "country_entities_extra.csv"
 MEMBERSHIPS_CSV = REFERENCE_DIR / "country_memberships.csv"
 ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
+VALUE_EXCEPTIONS_CSV = REFERENCE_DIR / "value_exceptions.csv"
 
 
 def read_coco_table() -> pl.DataFrame:
@@ -77,6 +78,12 @@ def load_country_aliases() -> pl.DataFrame:
     crosswalk = load_country_crosswalk()
     names = library_country_names(read_coco_table(), read_pycountry_table(), crosswalk)
     return build_country_alias_table(crosswalk, _read_hand_file(ALIASES_CSV), names)
+
+
+@lru_cache(maxsize=1)
+def load_value_exceptions() -> pl.DataFrame:
+    """Reviewed real values outside a validation range (e.g. Kuwait 1991 spending 117% of GDP)."""
+    return pl.read_csv(VALUE_EXCEPTIONS_CSV, schema={"iso3": pl.String, "year": pl.Int32, "measure": pl.String, "note": pl.String})
 
 
 if __name__ == "__main__":

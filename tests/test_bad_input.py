@@ -117,3 +117,17 @@ def test_failed_validation_is_never_published_later(tmp_path, warehouse_before):
     bad = SnapshotStore(paths_from_env().snapshots).latest("worldbank").snapshot_id
     report = publish_warehouse(paths_from_env())
     assert report.loaded["stg_worldbank"] != bad
+
+
+def test_unreviewed_share_above_100_blocks_publication(tmp_path, warehouse_before):
+    def inflate(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        row = next(i for i, line in enumerate(lines) if line.startswith(b'"France"'))
+        cells = lines[row].split(b",")
+        cells[-3] = b'"150.5"'
+        lines[row] = b",".join(cells)
+        return b"\r\n".join(lines)
+
+    output, _, _ = _import_and_run(tmp_path, inflate)
+    assert "share_value: expect_column_values_to_be_between failed" in output and "150.5" in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before

@@ -23,7 +23,7 @@ from pipelines.acquire import acquire_snapshot
 from pipelines.assets.metadata import frame_preview, frame_schema
 from pipelines.config import SAMPLES_DIR
 from pipelines.lake import Lake
-from pipelines.reference import load_country_crosswalk
+from pipelines.reference import load_country_crosswalk, load_value_exceptions
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource
 from pipelines.snapshots import SnapshotStore
 from pipelines.sources.registry import source_info
@@ -180,8 +180,14 @@ def _validate(context, lake_resource: LakeResource, table: StagedTable, key: Ass
 
 def _country_suite(frame: pl.DataFrame, previous_rows: int | None):
     known = load_country_crosswalk()["iso3"].to_list()
-    # Shares are checked on their own column so the 0–100 rule never touches dollars or persons.
-    frame = frame.with_columns(share_value=pl.when(pl.col("unit") == "percent").then(pl.col("value")))
+    # Shares are checked on their own column so the 0–100 rule never touches dollars or persons,
+    # and reviewed real outliers (data/reference/value_exceptions.csv) are exempt from it.
+    exempt = load_value_exceptions().select("iso3", "year", "measure", exempt=pl.lit(True))
+    frame = (
+        frame.join(exempt, on=["iso3", "year", "measure"], how="left")
+        .with_columns(share_value=pl.when((pl.col("unit") == "percent") & pl.col("exempt").is_null()).then(pl.col("value")))
+        .drop("exempt")
+    )
     labelled = frame.with_columns(label=pl.format("{} ({})", "country_name", "country_code"))
     unmapped = unmapped_country_names(labelled, "label")
     extra = f"unmapped countries, not in the crosswalk: {', '.join(unmapped)}" if unmapped else ""

@@ -1,4 +1,5 @@
--- Shares are percentages, 0 to 100.
-SELECT source, iso3, year, measure, value
-FROM core.fct_military_expenditure
-WHERE unit = 'percent' AND (value < 0 OR value > 100);
+-- Shares are percentages, 0 to 100, except reviewed real outliers (meta.value_exceptions).
+SELECT f.source, f.iso3, f.year, f.measure, f.value
+FROM core.fct_military_expenditure f
+LEFT JOIN meta.value_exceptions x USING (iso3, year, measure)
+WHERE f.unit = 'percent' AND (f.value < 0 OR (f.value > 100 AND x.iso3 IS NULL));

@@ -75,3 +75,12 @@ CREATE TABLE meta.publish (
     published_at      TIMESTAMPTZ NOT NULL,
     threatwatch_version VARCHAR NOT NULL
 );
+
+-- Reviewed real values outside a plausibility range (data/reference/value_exceptions.csv).
+CREATE TABLE meta.value_exceptions (
+    iso3              VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    measure           VARCHAR NOT NULL,
+    note              VARCHAR NOT NULL,
+    PRIMARY KEY (iso3, year, measure)
+);
