@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
 from pipelines.assets import warehouse, worldbank
@@ -44,4 +46,5 @@ def build_definitions(offline: bool = False) -> Definitions:
     )
 
 
-defs = build_definitions()
+# THREATWATCH_OFFLINE=1 makes the UI run from snapshots and samples too (demos, air-gapped analysts).
+defs = build_definitions(offline=os.environ.get("THREATWATCH_OFFLINE", "").lower() in ("1", "true", "yes"))
