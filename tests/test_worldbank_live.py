@@ -1,0 +1,94 @@
+"""A live run through Dagster against a loopback stand-in for the World Bank API (no real endpoint)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from pipelines.config import SAMPLES_DIR, paths_from_env
+from pipelines.run import run_pipeline
+from pipelines.snapshots import SnapshotStore
+from tests.warehouse_compare import warehouse_content
+
+API = SAMPLES_DIR / "worldbank" / "api"
+BULK = SAMPLES_DIR / "worldbank" / "bulk"
+
+
+def serve_api(request: Request) -> Response:
+    """Answer /v2/country and /v2/country/all/indicator/<code> from the sample pages."""
+    page = int(request.args["page"])
+    match = re.fullmatch(r"/v2/country/all/indicator/([A-Z.0-9]+)", request.path)
+    stem = match.group(1) if match else "countries"
+    path = API / f"{stem}.page-{page:03d}.json"
+    return Response(path.read_bytes(), content_type="application/json;charset=utf-8")
+
+
+def serve_bulk(request: Request) -> Response:
+    """Answer /v2/en/indicator/<code>?downloadformat=csv with the sample zip and an ETag (304 when it matches)."""
+    code = request.path.rsplit("/", 1)[1]
+    etag = f'"{code}-v1"'
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status=304, headers={"ETag": etag})
+    return Response((BULK / f"{code}.csv.zip").read_bytes(), content_type="application/zip", headers={"ETag": etag})
+
+
+@pytest.fixture
+def worldbank_server(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tw_home: Path) -> HTTPServer:
+    httpserver.expect_request(re.compile(r"^/v2/country(/all/indicator/.*)?$")).respond_with_handler(serve_api)
+    httpserver.expect_request(re.compile(r"^/v2/en/indicator/.*$")).respond_with_handler(serve_bulk)
+    monkeypatch.setenv("THREATWATCH_WORLDBANK_URL", httpserver.url_for("/").rstrip("/"))
+    return httpserver
+
+
+def test_live_api_run_fetches_every_page_and_publishes(worldbank_server: HTTPServer):
+    summary = run_pipeline(offline=False)
+    assert summary.success, summary.render()
+    store = SnapshotStore(paths_from_env().snapshots)
+    (manifest,) = store.list("worldbank")
+    assert manifest.origin == "http"
+    assert sorted(f.name for f in manifest.files) == sorted(p.name for p in API.iterdir())
+    assert all(f.url.startswith("http://localhost") or f.url.startswith("http://127.0.0.1") for f in manifest.files)
+    for f in manifest.files:  # kept byte for byte
+        assert store.file_path(manifest, f.name).read_bytes() == (API / f.name).read_bytes()
+    user_agents = {req.headers.get("User-Agent") for req, _ in worldbank_server.log}
+    assert len(user_agents) == 1 and user_agents.pop().startswith("ThreatWatch/")
+
+    # Unchanged content: no new snapshot, identical warehouse.
+    before = warehouse_content(paths_from_env().warehouse)
+    again = run_pipeline(offline=False)
+    assert again.success, again.render()
+    assert [m.snapshot_id for m in store.list("worldbank")] == [manifest.snapshot_id]
+    assert warehouse_content(paths_from_env().warehouse) == before
+
+
+def test_live_bulk_run_uses_conditional_get(worldbank_server: HTTPServer):
+    first = run_pipeline(offline=False, worldbank_format="bulk")
+    assert first.success, first.render()
+    second = run_pipeline(offline=False, worldbank_format="bulk")
+    assert second.success, second.render()
+    conditional = [req for req, resp in worldbank_server.log if resp.status_code == 304]
+    assert len(conditional) == 4  # every zip answered "not modified" the second time
+    assert len(SnapshotStore(paths_from_env().snapshots).list("worldbank")) == 1
+    assert dict(second.materialized)["snapshot/worldbank"]["how"] == "unchanged"
+
+
+def test_offline_run_never_touches_the_network(worldbank_server: HTTPServer):
+    summary = run_pipeline(offline=True)
+    assert summary.success, summary.render()
+    assert worldbank_server.log == []
+
+
+def test_server_error_fails_the_run_and_names_the_source(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+                                                          tw_home: Path):
+    httpserver.expect_request(re.compile(".*")).respond_with_data("<html>Service Unavailable</html>", status=404,
+                                                                   content_type="text/html")
+    monkeypatch.setenv("THREATWATCH_WORLDBANK_URL", httpserver.url_for("/").rstrip("/"))
+    summary = run_pipeline(offline=False)
+    assert not summary.success
+    output = summary.render()
+    assert "[worldbank]" in output and "404" in output and "Nothing published" in output
+    assert SnapshotStore(paths_from_env().snapshots).list("worldbank") == []
