@@ -24,6 +24,7 @@ def describe_definitions() -> dict:
             "group": node.group_name,
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
             "pool": node.pools and sorted(node.pools) or None,
+            "freshness_fail_days": node.freshness_policy and node.freshness_policy.fail_window.to_timedelta().days,
         }
     checks = {}
     for check_key in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):

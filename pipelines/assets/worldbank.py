@@ -1,6 +1,7 @@
 """World Bank military indicators: snapshot → staged Parquet → blocking GX checks (DESIGN §1–§3)."""
 
 
+from datetime import timedelta
 from typing import Literal
 
 import polars as pl
@@ -12,6 +13,7 @@ from dagster import (
     AssetKey,
     AssetSpec,
     Config,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -54,6 +56,8 @@ class WorldBankSnapshotConfig(Config):
     key=SNAPSHOT_KEY,
     group_name=GROUP,
     kinds={"http"},
+    # The weekly schedule looks every Monday; a look missed by more than a day is worth a warning.
+    freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(days=9), warn_window=timedelta(days=8)),
     description="Immutable raw snapshot of the World Bank WDI military indicators (API v2 JSON or bulk CSV).",
 )
 def worldbank_snapshot(
