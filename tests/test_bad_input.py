@@ -43,6 +43,20 @@ def _import_and_run(tmp_path: Path, edit) -> tuple[str, str, str]:
     return summary.render(), snapshot_id, edited
 
 
+def set_france_latest_year(text: bytes):
+    """An edit that replaces France's value in the last year column of a bulk CSV."""
+
+    def edit(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        row = next(i for i, line in enumerate(lines) if line.startswith(b'"France"'))
+        cells = lines[row].split(b",")
+        cells[-3] = text  # the line ends with the last year, then the trailing empty column
+        lines[row] = b",".join(cells)
+        return b"\r\n".join(lines)
+
+    return edit
+
+
 @pytest.fixture
 def warehouse_before(copied_home: Path) -> str:
     return file_sha256(paths_from_env().warehouse)
@@ -57,15 +71,7 @@ def test_changed_header_names_source_snapshot_file_and_column(tmp_path, warehous
 
 
 def test_non_numeric_value_is_named(tmp_path, warehouse_before):
-    def corrupt(data: bytes) -> bytes:
-        lines = data.split(b"\r\n")
-        row = next(i for i, line in enumerate(lines) if line.startswith(b'"France"'))
-        cells = lines[row].split(b",")
-        cells[-3] = b'"n/a"'
-        lines[row] = b",".join(cells)
-        return b"\r\n".join(lines)
-
-    output, snapshot_id, edited = _import_and_run(tmp_path, corrupt)
+    output, snapshot_id, edited = _import_and_run(tmp_path, set_france_latest_year(b'"n/a"'))
     assert "[worldbank]" in output and snapshot_id in output and edited in output
     assert "FRA" in output and "n/a" in output
     assert file_sha256(paths_from_env().warehouse) == warehouse_before
@@ -120,14 +126,6 @@ def test_failed_validation_is_never_published_later(tmp_path, warehouse_before):
 
 
 def test_unreviewed_share_above_100_blocks_publication(tmp_path, warehouse_before):
-    def inflate(data: bytes) -> bytes:
-        lines = data.split(b"\r\n")
-        row = next(i for i, line in enumerate(lines) if line.startswith(b'"France"'))
-        cells = lines[row].split(b",")
-        cells[-3] = b'"150.5"'
-        lines[row] = b",".join(cells)
-        return b"\r\n".join(lines)
-
-    output, _, _ = _import_and_run(tmp_path, inflate)
+    output, _, _ = _import_and_run(tmp_path, set_france_latest_year(b'"150.5"'))
     assert "share_value: expect_column_values_to_be_between failed" in output and "150.5" in output
     assert file_sha256(paths_from_env().warehouse) == warehouse_before

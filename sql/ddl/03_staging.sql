@@ -1,21 +1,4 @@
 -- Staged tables exactly as validated in the lake; publish inserts BY NAME so drift fails loudly.
-CREATE TABLE staging.ref_country (
-    iso3              VARCHAR NOT NULL,
-    name              VARCHAR NOT NULL,
-    iso2              VARCHAR,
-    iso_numeric       VARCHAR,
-    gw_code           INTEGER,
-    cow_code          INTEGER,
-    region            VARCHAR,
-    continent         VARCHAR,
-    nato_member_since INTEGER,
-    eu_member_since   INTEGER,
-    eu_member_until   INTEGER,
-    valid_from        INTEGER,
-    valid_until       INTEGER,
-    is_historical     BOOLEAN
-);
-
 CREATE TABLE staging.stg_worldbank (
     iso3              VARCHAR NOT NULL,
     country_code      VARCHAR NOT NULL,
