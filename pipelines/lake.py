@@ -79,6 +79,13 @@ class Lake:
             return []
         return sorted(p.name[: -len(".parquet")] for p in folder.glob("*.parquet") if not p.name.endswith(".quarantine.parquet"))
 
+    def validated(self, table: str) -> list[str]:
+        """Every snapshot of a table whose validation passed, oldest first."""
+        return [
+            snapshot_id for snapshot_id in self.snapshots(table)
+            if (report := self.validation(table, snapshot_id)) is not None and report.success
+        ]
+
     def latest_validated(self, table: str) -> str | None:
         """The newest snapshot of a table whose validation passed; None if there is none."""
         for snapshot_id in reversed(self.snapshots(table)):

@@ -42,7 +42,7 @@ class PublishReport:
     """What a publish put in the warehouse."""
 
     warehouse: Path
-    loaded: dict[str, str | None] = field(default_factory=dict)  # staged table -> snapshot id
+    loaded: dict[str, list[str]] = field(default_factory=dict)  # staged table -> snapshot ids
     row_counts: dict[str, int] = field(default_factory=dict)  # warehouse table -> rows
     checks: dict[str, int] = field(default_factory=dict)  # check name -> violating rows (0 = pass)
 
@@ -133,6 +133,16 @@ def _snapshot_frames(store: SnapshotStore, published: set[str]) -> tuple[pl.Data
     return pl.DataFrame(snapshots, schema=snap_schema), pl.DataFrame(files, schema=file_schema)
 
 
+def publishable_snapshots(lake: Lake, store: SnapshotStore, table: StagedTable) -> list[str]:
+    """Every validated snapshot of a table (each release is kept), or only the latest when the table
+    says so; bundled samples stand in only while a source has no real snapshot."""
+    validated = lake.validated(table.name)
+    origins = {m.snapshot_id: m.origin for m in store.list(table.source)}
+    real = [s for s in validated if origins.get(s) != "sample"]
+    chosen = real or validated
+    return chosen if table.keep_releases else chosen[-1:]
+
+
 def _run_checks(con: duckdb.DuckDBPyConnection, report: PublishReport) -> None:
     failures = []
     for path in sql_files("checks"):
@@ -158,22 +168,21 @@ def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] 
 
         loads, quarantine, validations = [], [], []
         for table in tables:
-            snapshot_id = lake.latest_validated(table.name)
-            report.loaded[table.name] = snapshot_id
-            if snapshot_id is None:
-                continue
-            con.execute(
-                f"INSERT INTO staging.{table.name} BY NAME SELECT * FROM read_parquet($1)",
-                [str(lake.path(table.name, snapshot_id))],
-            )
-            rejected = lake.read_quarantine(table.name, snapshot_id)
-            quarantine.append(rejected)
-            validations.extend(lake.validation(table.name, snapshot_id).to_rows())
-            rows = con.execute(f"SELECT count(*) FROM staging.{table.name}").fetchone()[0]
-            loads.append({"table_name": f"staging.{table.name}", "source": table.source,
-                          "snapshot_id": snapshot_id, "row_count": rows, "quarantined_rows": rejected.height})
+            report.loaded[table.name] = publishable_snapshots(lake, store, table)
+            for snapshot_id in report.loaded[table.name]:
+                before = con.execute(f"SELECT count(*) FROM staging.{table.name}").fetchone()[0]
+                con.execute(
+                    f"INSERT INTO staging.{table.name} BY NAME SELECT * FROM read_parquet($1)",
+                    [str(lake.path(table.name, snapshot_id))],
+                )
+                rows = con.execute(f"SELECT count(*) FROM staging.{table.name}").fetchone()[0] - before
+                rejected = lake.read_quarantine(table.name, snapshot_id)
+                quarantine.append(rejected)
+                validations.extend(lake.validation(table.name, snapshot_id).to_rows())
+                loads.append({"table_name": f"staging.{table.name}", "source": table.source,
+                              "snapshot_id": snapshot_id, "row_count": rows, "quarantined_rows": rejected.height})
 
-        published = {s for s in report.loaded.values() if s}
+        published = {s for ids in report.loaded.values() for s in ids}
         snapshots, files = _snapshot_frames(store, published)
         _insert_frame(con, "meta.snapshots", snapshots)
         _insert_frame(con, "meta.snapshot_files", files)

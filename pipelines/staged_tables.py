@@ -7,10 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StagedTable:
-    """A staged table: its name (lake folder, staging table, Dagster asset) and its source id."""
+    """A staged table: its name (lake folder, staging table, Dagster asset) and its source id.
+
+    `keep_releases`: publish every validated snapshot (vintages stay queryable), not only the latest.
+    """
 
     name: str
     source: str
+    keep_releases: bool = True
 
 
 STG_WORLDBANK = StagedTable("stg_worldbank", "worldbank")

@@ -79,3 +79,30 @@ def test_imported_real_files_publish_identical_numbers(vintage: str, tw_home: Pa
     assert quarantined == 0
     assert published == expected  # same keys, bit-identical values, no aggregate among them
     assert len(published) > 10_000
+
+
+def test_two_real_vintages_are_both_kept_and_revisions_show_the_moves(tw_home: Path):
+    older = [shared_path(*WB, *rel.split("/")) for rel in VINTAGES["2024-2025"][:2]]  # GD.ZS, Last Updated 2025-03-24
+    newer = [shared_path(*WB, VINTAGES["2026"][0])]  # GD.ZS zip, Last Updated 2026-02-24
+    for files in (newer, older):  # import order must not decide which release is the latest
+        assert main(["snapshot", "import", "worldbank", *map(str, files)]) == 0
+        summary = run_pipeline(offline=True)
+        assert summary.success, summary.render()
+    old_values, new_values = independent_reading(older), independent_reading(newer)
+    revised = {k: (old_values[k], new_values[k]) for k in old_values.keys() & new_values.keys()
+               if old_values[k] != new_values[k]}
+    assert revised  # the 2026 release revises history
+    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+        releases = [r for (r,) in con.execute("SELECT release FROM meta.releases ORDER BY release_sort").fetchall()]
+        assert releases == ["WDI 2025-03-24", "WDI 2026-02-24"]
+        latest = dict(((i, y, m), v) for i, y, m, v in con.execute(
+            "SELECT iso3, year, measure, value FROM core.fct_military_expenditure_latest").fetchall())
+        assert latest == new_values
+        as_published = dict(((i, y, m), v) for i, y, m, v in con.execute(
+            "SELECT iso3, year, measure, value FROM core.milex_as_published('WDI 2025-03-24')").fetchall())
+        assert as_published == old_values
+        moves = {(i, y, m): (p, v) for i, y, m, p, v in con.execute(
+            "SELECT iso3, year, measure, previous_value, value FROM marts.milex_revisions "
+            "WHERE release = 'WDI 2026-02-24' AND previous_value IS DISTINCT FROM value "
+            "AND previous_value IS NOT NULL").fetchall()}
+    assert moves == revised

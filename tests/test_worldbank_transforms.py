@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import re
 import json
 import zipfile
 from pathlib import Path
@@ -212,7 +213,18 @@ def test_scientific_notation():
 )
 def test_layout_variants_parse_alike(variant):
     name, raw = member(GDP, "API_")
-    assert parse_worldbank_bulk_csv(variant(raw), name).equals(parse_worldbank_bulk_csv(raw, name))
+    original, varied = parse_worldbank_bulk_csv(raw, name), parse_worldbank_bulk_csv(variant(raw), name)
+    assert varied.drop("last_updated").equals(original.drop("last_updated"))
+    stated = re.search(rb'"Last Updated Date","([0-9-]+)"', raw).group(1).decode()
+    assert set(original["last_updated"]) == {stated}
+    # Only the preamble states the release date; a file cut to its header cannot know it.
+    assert set(varied["last_updated"]) == ({stated} if b"Last Updated" in variant(raw) else {None})
+
+
+def test_excel_resave_release_date_is_normalised():
+    name, raw = member(GDP, "API_")
+    resaved = re.sub(rb'"Last Updated Date","[0-9-]+",', b"Last Updated Date,3/1/2023,,", raw)
+    assert set(parse_worldbank_bulk_csv(resaved, name)["last_updated"]) == {"2023-03-01"}
 
 
 def test_excel_resave_unquoted_without_trailing_column():
@@ -273,7 +285,7 @@ def test_unknown_country_code_kept_with_null_iso3(bulk_snapshot):
 
 def test_quarantine_reasons():
     def obs(code, indicator, year, value):
-        return (code, code, indicator, year, value, None, "f.csv")
+        return (code, code, indicator, year, value, None, None, "f.csv")
 
     rows = [
         obs("USA", "MS.MIL.XPND.CD", 2020, -1.0),

@@ -9,6 +9,8 @@ CREATE TABLE staging.stg_worldbank (
     year              INTEGER NOT NULL,
     value             DOUBLE NOT NULL,
     is_estimate       BOOLEAN,
+    release           VARCHAR NOT NULL,
+    release_sort      VARCHAR NOT NULL,
     snapshot_id       VARCHAR NOT NULL,
     source_file       VARCHAR NOT NULL
 );
@@ -21,6 +23,8 @@ CREATE TABLE staging.stg_worldbank_aggregate (
     unit              VARCHAR NOT NULL,
     year              INTEGER NOT NULL,
     value             DOUBLE NOT NULL,
+    release           VARCHAR NOT NULL,
+    release_sort      VARCHAR NOT NULL,
     snapshot_id       VARCHAR NOT NULL,
     source_file       VARCHAR NOT NULL
 );

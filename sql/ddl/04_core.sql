@@ -17,17 +17,24 @@ CREATE TABLE core.dim_country (
     is_historical     BOOLEAN NOT NULL
 );
 
+-- Every release of every source is kept: `release` names the publisher's edition a value was
+-- published in, `release_sort` orders a source's editions. core.fct_military_expenditure_latest
+-- is the newest release per source, country and measure.
 CREATE TABLE core.fct_military_expenditure (
     iso3              VARCHAR NOT NULL REFERENCES core.dim_country (iso3),
     year              INTEGER NOT NULL,
     measure           VARCHAR NOT NULL,   -- share_of_gdp | current_usd | share_of_government_spending | armed_forces_personnel | …
     value             DOUBLE NOT NULL,
-    unit              VARCHAR NOT NULL,   -- percent | usd | persons
+    unit              VARCHAR NOT NULL,   -- percent | usd | persons | lcu
     source            VARCHAR NOT NULL,
     is_estimate       BOOLEAN,            -- NULL: the publisher gives no estimate flag
+    is_uncertain      BOOLEAN,            -- SIPRI's "highly uncertain" (red); NULL where not flagged
+    price_base_year   INTEGER,            -- constant-price measures only
+    release           VARCHAR NOT NULL,
+    release_sort      VARCHAR NOT NULL,
     snapshot_id       VARCHAR NOT NULL,
     source_file       VARCHAR NOT NULL,
-    PRIMARY KEY (source, snapshot_id, iso3, year, measure)
+    PRIMARY KEY (source, release, iso3, year, measure)
 );
 
 -- World Bank regional and income-group aggregates: never mixed with countries.
@@ -39,7 +46,9 @@ CREATE TABLE core.fct_military_expenditure_aggregate (
     value             DOUBLE NOT NULL,
     unit              VARCHAR NOT NULL,
     source            VARCHAR NOT NULL,
+    release           VARCHAR NOT NULL,
+    release_sort      VARCHAR NOT NULL,
     snapshot_id       VARCHAR NOT NULL,
     source_file       VARCHAR NOT NULL,
-    PRIMARY KEY (source, snapshot_id, aggregate_code, year, measure)
+    PRIMARY KEY (source, release, aggregate_code, year, measure)
 );

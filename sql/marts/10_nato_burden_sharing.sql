@@ -4,11 +4,11 @@
 -- GDP = spending / share, so the gap to a target t is GDP * (t - share) / 100.
 CREATE TABLE marts.nato_burden_sharing AS
 WITH share AS (
-    SELECT source, snapshot_id, iso3, year, value AS share_of_gdp, is_estimate
-    FROM core.fct_military_expenditure WHERE measure = 'share_of_gdp'
+    SELECT source, release, snapshot_id, iso3, year, value AS share_of_gdp, is_estimate
+    FROM core.fct_military_expenditure_latest WHERE measure = 'share_of_gdp'
 ), spend AS (
     SELECT source, iso3, year, value AS current_usd
-    FROM core.fct_military_expenditure WHERE measure = 'current_usd'
+    FROM core.fct_military_expenditure_latest WHERE measure = 'current_usd'
 )
 SELECT
     c.iso3,
@@ -27,6 +27,7 @@ SELECT
     greatest(0, p.current_usd / (s.share_of_gdp / 100) * (2.0 - s.share_of_gdp) / 100) AS usd_to_2pct,
     greatest(0, p.current_usd / (s.share_of_gdp / 100) * (3.5 - s.share_of_gdp) / 100) AS usd_to_3_5pct_core,
     greatest(0, p.current_usd / (s.share_of_gdp / 100) * (5.0 - s.share_of_gdp) / 100) AS usd_to_5pct_total,
+    s.release,
     s.snapshot_id
 FROM share s
 JOIN core.dim_country c ON c.iso3 = s.iso3

@@ -38,6 +38,7 @@ OBSERVATION_SCHEMA = pl.Schema(
         "year": pl.Int32,
         "value": pl.Float64,
         "obs_status": pl.Utf8,
+        "last_updated": pl.Utf8,  # the WDI release date, YYYY-MM-DD, when the file states it
         "source_file": pl.Utf8,
     }
 )
@@ -55,6 +56,8 @@ COUNTRIES_SCHEMA = pl.Schema(
         "year": pl.Int32,
         "value": pl.Float64,
         "is_estimate": pl.Boolean,
+        "release": pl.Utf8,
+        "release_sort": pl.Utf8,
         "snapshot_id": pl.Utf8,
         "source_file": pl.Utf8,
     }
@@ -68,6 +71,8 @@ AGGREGATES_SCHEMA = pl.Schema(
         "unit": pl.Utf8,
         "year": pl.Int32,
         "value": pl.Float64,
+        "release": pl.Utf8,
+        "release_sort": pl.Utf8,
         "snapshot_id": pl.Utf8,
         "source_file": pl.Utf8,
     }
@@ -139,9 +144,26 @@ def _blank_to_null(column: str) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
+_LAST_UPDATED = re.compile(r'^\W*"?Last Updated Date"?\s*,\s*"?([^",\r\n]+)"?', re.MULTILINE)
+
+
+def _last_updated(text: str) -> str | None:
+    """The preamble's release date as YYYY-MM-DD; an Excel re-save writes it as M/D/YYYY."""
+    match = _LAST_UPDATED.search(text[:2000])
+    if not match:
+        return None
+    raw = match.group(1).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return raw
+    if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw):
+        return f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d}"
+    return None
+
+
 def parse_worldbank_bulk_csv(path: Path | bytes, file_name: str) -> pl.DataFrame:
     """Parse one bulk-download data CSV (any preamble, BOM, quoting, line ending) into observations."""
-    table = _read_table(_from_header(_text(_read(path), file_name, "CSV"), "Country Name", file_name), file_name)
+    text = _text(_read(path), file_name, "CSV")
+    table = _read_table(_from_header(text, "Country Name", file_name), file_name)
     _require(table, _ID_COLUMNS, file_name)
     years = [c for c in table.columns if c not in _ID_COLUMNS]
     for column in years:
@@ -166,6 +188,7 @@ def parse_worldbank_bulk_csv(path: Path | bytes, file_name: str) -> pl.DataFrame
         year=pl.col("year").cast(pl.Int32),
         value=pl.col("number"),
         obs_status=pl.lit(None, pl.Utf8),
+        last_updated=pl.lit(_last_updated(text), pl.Utf8),
         source_file=pl.lit(file_name, pl.Utf8),
     ).sort("country_code", "indicator_code", "year")
 
@@ -227,7 +250,7 @@ def _load_page(file: str, raw: bytes) -> tuple[dict, list]:
     return meta, doc[1] or []
 
 
-def _page_rows(pages: list[tuple[str, bytes]]) -> list[tuple[str, object]]:
+def _page_rows(pages: list[tuple[str, bytes]]) -> list[tuple[str, object, str | None]]:
     """Load a page set, check pages 1..N are there once and agree, and return (file, row) for all rows."""
     loaded = sorted(((*_load_page(name, raw), name) for name, raw in pages), key=lambda t: t[0]["page"])
     first, _, first_file = loaded[0]
@@ -246,7 +269,8 @@ def _page_rows(pages: list[tuple[str, bytes]]) -> list[tuple[str, object]]:
     found = sum(len(rows) for _, rows, _ in loaded)
     if found != first["total"]:
         raise _fail(first_file, f"{found} rows across {len(loaded)} pages, but meta total is {first['total']}")
-    return [(file, row) for _, rows, file in loaded for row in rows]
+    updated = first["lastupdated"] if isinstance(first["lastupdated"], str) else None
+    return [(file, row, updated) for _, rows, file in loaded for row in rows]
 
 
 def parse_worldbank_api_pages(pages: list[tuple[str, bytes]]) -> pl.DataFrame:
@@ -254,7 +278,7 @@ def parse_worldbank_api_pages(pages: list[tuple[str, bytes]]) -> pl.DataFrame:
     if not pages:
         return pl.DataFrame(schema=OBSERVATION_SCHEMA)
     records, seen = [], set()
-    for file, row in _page_rows(pages):
+    for file, row, updated in _page_rows(pages):
         try:
             indicator, name = row["indicator"]["id"], row["country"]["value"]
             code, date, value = row["countryiso3code"], row["date"], row["value"]
@@ -276,7 +300,7 @@ def parse_worldbank_api_pages(pages: list[tuple[str, bytes]]) -> pl.DataFrame:
         seen.add((code, indicator, date))
         if value is not None:
             status = row.get("obs_status") or None  # "" means the publisher gave no flag
-            records.append((code, name, indicator, int(date), float(value), status, file))
+            records.append((code, name, indicator, int(date), float(value), status, updated, file))
     frame = pl.DataFrame(records, schema=OBSERVATION_SCHEMA, orient="row")
     return frame.sort("country_code", "indicator_code", "year")
 
@@ -286,7 +310,7 @@ def parse_worldbank_api_countries(pages: list[tuple[str, bytes]]) -> pl.DataFram
     if not pages:
         return pl.DataFrame(schema=COUNTRY_METADATA_SCHEMA)
     records = []
-    for file, row in _page_rows(pages):
+    for file, row, _ in _page_rows(pages):
         try:
             code, region, income = row["id"], row["region"]["value"], row["incomeLevel"]["value"]
         except (KeyError, TypeError) as e:
@@ -391,6 +415,17 @@ def _merge_metadata(frames: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=COUNTRY_METADATA_SCHEMA).sort("country_code")
 
 
+def _release_columns(snapshot_id: str) -> dict[str, pl.Expr]:
+    """Which WDI release a value belongs to: its Last Updated date, else the day the snapshot was taken."""
+    taken = f"{snapshot_id[:4]}-{snapshot_id[4:6]}-{snapshot_id[6:8]}"
+    return {
+        "release": pl.when(pl.col("last_updated").is_not_null())
+        .then(pl.format("WDI {}", pl.col("last_updated")))
+        .otherwise(pl.lit(f"WDI as retrieved {taken}")),
+        "release_sort": pl.coalesce(pl.col("last_updated"), pl.lit(taken)),
+    }
+
+
 def stage_worldbank(
     observations: pl.DataFrame, country_metadata: pl.DataFrame, known_iso3: pl.DataFrame, snapshot_id: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -414,6 +449,7 @@ def stage_worldbank(
                 pl.col("country_code").is_in(list(WORLDBANK_AGGREGATE_CODES))
             ),
             snapshot_id=pl.lit(snapshot_id, pl.Utf8),
+            **_release_columns(snapshot_id),
         )
         .sort("country_code", "indicator_code", "year")
     )
