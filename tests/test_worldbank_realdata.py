@@ -11,7 +11,6 @@ import pytest
 
 from transforms.defense_spending.worldbank import (
     WORLDBANK_AGGREGATE_CODES,
-    WORLDBANK_MEASURES,
     parse_worldbank_bulk_csv,
     parse_worldbank_country_metadata_csv,
     read_worldbank_snapshot,

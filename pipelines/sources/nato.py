@@ -6,7 +6,7 @@ import re
 
 from pipelines.http import FetchError, HttpClient
 from pipelines.snapshots import SnapshotDraft
-from pipelines.sources.sipri import fetch_linked_workbook, link_file_name, page_links
+from pipelines.sources.landing_page import fetch_linked_workbook, link_file_name, page_links
 
 SOURCE = "nato"
 NATO_BASE_URL = "https://www.nato.int"
