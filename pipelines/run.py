@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, RunConfig
 
-from pipelines.assets.worldbank import WorldBankSnapshotConfig
+from pipelines.assets.factory import SourceSnapshotConfig
 from pipelines.config import paths_from_env
 from pipelines.definitions import build_definitions
 
@@ -53,7 +53,7 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
     selection = None
     if select:
         selection = list(AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
-    ops = {"snapshot__worldbank": WorldBankSnapshotConfig(format=worldbank_format)}
+    ops = {"snapshot__worldbank": SourceSnapshotConfig(format=worldbank_format)}
     if selection is not None and AssetKey(["snapshot", "worldbank"]) not in selection:
         ops = {}
     # The summary below is the report; Dagster's own console log would bury it in stack traces.
