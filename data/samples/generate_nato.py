@@ -82,13 +82,15 @@ def build() -> dict:
             gdp *= 1 + rng.uniform(-0.01, 0.04)
             deflator = 1.0 if year == 2015 else deflator * (1 + rng.uniform(-0.08, 0.07))
             popn *= 1 + rng.uniform(-0.004, 0.008)
-            v["gdp_constant", name, year], v["gdp_current", name, year], v["pop", name, year] = gdp, gdp * deflator, popn
+            v["gdp_constant", name, year], v["gdp_current", name, year] = gdp, gdp * deflator
+            v["pop", name, year] = popn
             if share14 is None:
                 continue
-            share = max(0.3, share * (1 + rng.uniform(-0.06, 0.06)) + (0.35 if name in EASTERN_FLANK and year >= 2022 else 0.02))
+            step = 0.35 if name in EASTERN_FLANK and year >= 2022 else 0.02
+            share = max(0.3, share * (1 + rng.uniform(-0.06, 0.06)) + step)
             const = share / 100 * gdp
             staff = staff * (1 + rng.uniform(-0.04, 0.05))
-            equipment, personnel, infra = rng.uniform(8, 45), rng.uniform(25, 60), rng.uniform(0.3, 9)
+            equipment, personnel, infra = rng.uniform(8, 40), rng.uniform(25, 55), rng.uniform(0.3, 4.5)
             v.update({("share", name, year): share, ("constant", name, year): const,
                       ("current", name, year): const * deflator, ("lcu_constant", name, year): const * fx,
                       ("lcu_current", name, year): const * deflator * fx * rng.uniform(0.9, 1.15),

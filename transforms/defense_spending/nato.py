@@ -121,7 +121,7 @@ _EXCEL_ERRORS = frozenset({"#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NU
 _YEAR = re.compile(r"(\d{4})\s*(e?)", re.IGNORECASE)
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _TITLE = re.compile(r"table\s*(\w+)\s*:")
-_FOOTNOTE = re.compile(r"(notes?\s*:|\*|\([a-z]\)\s)", re.IGNORECASE)
+_FOOTNOTE = re.compile(r"(notes?\s*:|sources?\s*:|\*|\([a-z]\)\s)", re.IGNORECASE)
 _PAGE = re.compile(r"-\s*\d+\s*-")
 _LABEL = re.compile(r"(?P<name>.*?)\s*(?P<star>\*)?\s*(?:\((?P<currency>[^()]*)\))?")
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
@@ -285,11 +285,11 @@ def _parse_sheet(grid: list[tuple], table: _Table, file: str, out: dict) -> None
         label = name or outer
         if label and not cells and _PAGE.fullmatch(label):
             continue
-        if label and _FOOTNOTE.match(label):
-            in_notes = True
+        in_notes = in_notes or bool(label and _FOOTNOTE.match(label))
+        if in_notes:  # footnotes end the data; a number among them would be lost, so it is an error
+            if cells:
+                raise _fail(file, f"values among the footnotes at {_ref(sheet, r, min(cells))}")
             continue
-        if in_notes and cells:
-            raise _fail(file, f"values below the footnotes at {_ref(sheet, r, min(cells))}")
         if not cells:
             if name:
                 raise _fail(file, f"label {name!r} at {_ref(sheet, r, name_col)} has no values "
@@ -327,6 +327,7 @@ def _parse_sheet(grid: list[tuple], table: _Table, file: str, out: dict) -> None
 
 def _check_row(block: _Block | None, outer: str | None, name: str | None, label: str, seen: set, sheet: str,
                r: int, file: str) -> None:
+    """Refuse a data row outside a block, with two labels, a non-NATO aggregate or a repeated name."""
     if block is None:
         raise _fail(file, f"values in {sheet} row {r + 1} before any block label")
     if outer and name:
