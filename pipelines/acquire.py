@@ -9,7 +9,7 @@ from typing import Callable, Literal
 from pipelines.snapshots import Manifest, SnapshotDraft, SnapshotStore
 from pipelines.sources.registry import source_info
 
-How = Literal["fetched", "unchanged", "latest", "sample"]
+How = Literal["fetched", "unchanged", "latest", "sample", "kept (fetch failed)"]
 
 
 @dataclass(frozen=True)

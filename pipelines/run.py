@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, RunConfig
+from dagster import AssetCheckSeverity, AssetKey, AssetSelection, DagsterEventType, DagsterInstance, RunConfig
 
 from pipelines.assets.factory import SourceSnapshotConfig
 from pipelines.config import paths_from_env
@@ -18,7 +18,7 @@ class RunSummary:
     success: bool
     offline: bool
     materialized: list[tuple[str, dict]] = field(default_factory=list)
-    checks: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    checks: list[tuple[str, str, bool, str, bool]] = field(default_factory=list)  # …, blocking-severity
     failures: list[str] = field(default_factory=list)
     warehouse: str = ""
     published: bool = False
@@ -31,8 +31,9 @@ class RunSummary:
             lines.append(f"  fetched   {key:<48} snapshot {meta.get('snapshot_id')} ({meta.get('how')}, {meta.get('files')} files)")
         for key, meta in by_layer["staging"]:
             lines.append(f"  staged    {key:<48} {meta.get('dagster/row_count')} rows, {meta.get('quarantined_rows', 0)} quarantined")
-        for asset, name, passed, description in sorted(self.checks):
-            lines.append(f"  check     {name:<48} {'passed' if passed else 'FAILED'}")
+        for asset, name, passed, description, is_error in sorted(self.checks):
+            verdict = "passed" if passed else ("FAILED" if is_error else "WARNING")
+            lines.append(f"  check     {asset + ':' + name:<48} {verdict}")
             if not passed:
                 lines += [f"              {d}" for d in description.splitlines()]
         for key, meta in by_layer["warehouse"]:
@@ -68,8 +69,10 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
         meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         summary.materialized.append((mat.asset_key.to_user_string(), meta))
     for evaluation in result.get_asset_check_evaluations():
+        is_error = evaluation.severity == AssetCheckSeverity.ERROR
         summary.checks.append(
-            (evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed, evaluation.description or "")
+            (evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed,
+             evaluation.description or "", is_error)
         )
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
@@ -80,6 +83,6 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
                 continue  # already reported with the check's own description
             summary.failures.append(f"{event.step_key}: {cause.message.strip()}")
     summary.published = any(key.startswith("warehouse/") for key, _ in summary.materialized)
-    if any(not passed for _, _, passed, _ in summary.checks):
+    if any(not passed and is_error for _, _, passed, _, is_error in summary.checks):
         summary.success = False
     return summary

@@ -20,4 +20,7 @@ class StagedTable:
 STG_WORLDBANK = StagedTable("stg_worldbank", "worldbank")
 STG_WORLDBANK_AGGREGATE = StagedTable("stg_worldbank_aggregate", "worldbank")
 
-STAGED_TABLES: tuple[StagedTable, ...] = (STG_WORLDBANK, STG_WORLDBANK_AGGREGATE)
+STG_NATO = StagedTable("stg_nato", "nato")
+STG_NATO_AGGREGATE = StagedTable("stg_nato_aggregate", "nato")
+
+STAGED_TABLES: tuple[StagedTable, ...] = (STG_WORLDBANK, STG_WORLDBANK_AGGREGATE, STG_NATO, STG_NATO_AGGREGATE)

@@ -290,3 +290,16 @@ def test_generator_rewrites_the_sample_byte_for_byte(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(tmp_path).read_bytes() == SAMPLE.read_bytes()
+
+
+def test_release_columns_order_editions_by_month():
+    from transforms.defense_spending.nato import NatoEdition, with_nato_release
+
+    base = NatoEdition("NATO June 2024", 2014, 2024, (2023, 2024), 2015, "f.xlsx", 0, ())
+    frame = pl.DataFrame({"value": [1.0]})
+    june = with_nato_release(frame, base)
+    march = with_nato_release(frame, dataclasses.replace(base, edition_label="NATO March 2024"))
+    undated = with_nato_release(frame, dataclasses.replace(base, edition_label="NATO tables", last_year=2023))
+    assert june["release"].item() == "NATO June 2024"
+    assert (undated["release_sort"].item(), march["release_sort"].item(), june["release_sort"].item()) == (
+        "2023", "2024-03", "2024-06")

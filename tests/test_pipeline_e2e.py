@@ -34,10 +34,12 @@ def test_offline_run_publishes_staged_rows_with_provenance(published_home: Path)
     assert query(warehouse, """
         SELECT DISTINCT s.origin, s.is_published, l.licence LIKE 'CC BY 4.0%'
         FROM core.fct_military_expenditure f JOIN meta.snapshots s USING (snapshot_id)
-        JOIN meta.source_licences l ON l.source = f.source""") == [("sample", True, True)]
-    assert query(warehouse, "SELECT count(*) FROM meta.snapshot_files WHERE length(sha256) = 64")[0][0] == 13
+        JOIN meta.source_licences l ON l.source = f.source
+        WHERE f.source = 'worldbank'""") == [("sample", True, True)]
+    assert query(warehouse, """SELECT count(*) FROM meta.snapshot_files JOIN meta.snapshots USING (snapshot_id)
+                               WHERE source = 'worldbank' AND length(sha256) = 64""")[0][0] == 13
     # Validation verdicts are kept, and all passed.
-    assert query(warehouse, "SELECT bool_and(success), count(DISTINCT table_name) FROM meta.validation_results") == [(True, 2)]
+    assert query(warehouse, "SELECT bool_and(success), count(DISTINCT table_name) FROM meta.validation_results") == [(True, 4)]
     assert query(warehouse, "SELECT count(*) FROM meta.source_licences")[0][0] == 12
 
 
@@ -97,8 +99,11 @@ def test_import_then_offline_run_publishes_exactly_the_imported_files(copied_hom
     summary = run_pipeline(offline=True)
     assert summary.success, summary.render()
     warehouse = paths_from_env().warehouse
-    assert query(warehouse, "SELECT DISTINCT snapshot_id FROM core.fct_military_expenditure") == [(imported.snapshot_id,)]
-    assert query(warehouse, "SELECT DISTINCT split_part(source_file, '!', 1) FROM core.fct_military_expenditure ORDER BY 1") == [
+    assert query(warehouse, "SELECT DISTINCT snapshot_id FROM core.fct_military_expenditure WHERE source = 'worldbank'") == [
+        (imported.snapshot_id,)
+    ]
+    assert query(warehouse, "SELECT DISTINCT split_part(source_file, '!', 1) FROM core.fct_military_expenditure "
+                            "WHERE source = 'worldbank' ORDER BY 1") == [
         (z.name,) for z in zips
     ]
     assert query(warehouse, f"SELECT origin, is_published FROM meta.snapshots WHERE snapshot_id = '{imported.snapshot_id}'") == [

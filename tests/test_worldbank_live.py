@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -16,6 +17,7 @@ from tests.warehouse_compare import warehouse_content
 
 API = SAMPLES_DIR / "worldbank" / "api"
 BULK = SAMPLES_DIR / "worldbank" / "bulk"
+WORLDBANK_ONLY = 'key:"snapshot/worldbank"+'  # the World Bank and everything downstream, publish included
 
 
 def serve_api(request: Request) -> Response:
@@ -45,7 +47,7 @@ def worldbank_server(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tw
 
 
 def test_live_api_run_fetches_every_page_and_publishes(worldbank_server: HTTPServer):
-    summary = run_pipeline(offline=False)
+    summary = run_pipeline(offline=False, select=WORLDBANK_ONLY)
     assert summary.success, summary.render()
     store = SnapshotStore(paths_from_env().snapshots)
     (manifest,) = store.list("worldbank")
@@ -59,16 +61,16 @@ def test_live_api_run_fetches_every_page_and_publishes(worldbank_server: HTTPSer
 
     # Unchanged content: no new snapshot, identical warehouse.
     before = warehouse_content(paths_from_env().warehouse)
-    again = run_pipeline(offline=False)
+    again = run_pipeline(offline=False, select=WORLDBANK_ONLY)
     assert again.success, again.render()
     assert [m.snapshot_id for m in store.list("worldbank")] == [manifest.snapshot_id]
     assert warehouse_content(paths_from_env().warehouse) == before
 
 
 def test_live_bulk_run_uses_conditional_get(worldbank_server: HTTPServer):
-    first = run_pipeline(offline=False, worldbank_format="bulk")
+    first = run_pipeline(offline=False, select=WORLDBANK_ONLY, worldbank_format="bulk")
     assert first.success, first.render()
-    second = run_pipeline(offline=False, worldbank_format="bulk")
+    second = run_pipeline(offline=False, select=WORLDBANK_ONLY, worldbank_format="bulk")
     assert second.success, second.render()
     conditional = [req for req, resp in worldbank_server.log if resp.status_code == 304]
     assert len(conditional) == 4  # every zip answered "not modified" the second time
@@ -87,8 +89,28 @@ def test_server_error_fails_the_run_and_names_the_source(httpserver: HTTPServer,
     httpserver.expect_request(re.compile(".*")).respond_with_data("<html>Service Unavailable</html>", status=404,
                                                                    content_type="text/html")
     monkeypatch.setenv("THREATWATCH_WORLDBANK_URL", httpserver.url_for("/").rstrip("/"))
-    summary = run_pipeline(offline=False)
+    summary = run_pipeline(offline=False, select=WORLDBANK_ONLY)
     assert not summary.success
     output = summary.render()
     assert "[worldbank]" in output and "404" in output and "Nothing published" in output
     assert SnapshotStore(paths_from_env().snapshots).list("worldbank") == []
+
+
+def test_one_publisher_outage_keeps_its_last_snapshot_and_publishes_the_rest(
+    worldbank_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+):
+    assert run_pipeline(offline=True).success  # every source has a snapshot now
+    nato_before = SnapshotStore(paths_from_env().snapshots).latest("nato").snapshot_id
+    worldbank_server.expect_request(re.compile(r"^/cps/.*")).respond_with_data("gone", status=404)
+    monkeypatch.setenv("THREATWATCH_NATO_URL", worldbank_server.url_for("/").rstrip("/"))
+    summary = run_pipeline(offline=False, select='key:"snapshot/worldbank"+ or key:"snapshot/nato"+',
+                           worldbank_format="bulk")  # differs from the api-format sample: a real new snapshot
+    output = summary.render()
+    assert summary.success, output
+    assert "snapshot/nato:fetch_succeeded" in output and "WARNING" in output
+    assert "snapshot/worldbank:fetch_succeeded" in output
+    assert dict(summary.materialized)["snapshot/nato"]["how"] == "kept (fetch failed)"
+    assert SnapshotStore(paths_from_env().snapshots).latest("nato").snapshot_id == nato_before
+    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+        sources = dict(con.execute("SELECT s.source, s.origin FROM meta.snapshots s WHERE is_published").fetchall())
+    assert sources == {"nato": "sample", "worldbank": "http"}

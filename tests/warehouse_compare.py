@@ -23,7 +23,8 @@ def warehouse_content(path: Path, *, ignore_clock: bool = True) -> dict[str, lis
             cols = [c for (c,) in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE schema_name=? AND table_name=? ORDER BY column_index",
                 [schema, table]).fetchall() if c not in skip]
-            rows = con.execute(f'SELECT {", ".join(cols)} FROM {schema}.{table}').fetchall()
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            rows = con.execute(f"SELECT {quoted} FROM {schema}.{table}").fetchall()
             content[f"{schema}.{table}"] = sorted(rows, key=repr)
     return content
 

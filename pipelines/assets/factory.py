@@ -15,6 +15,7 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetChecksDefinition,
     AssetExecutionContext,
     AssetKey,
@@ -29,9 +30,10 @@ from dagster import (
     multi_asset,
 )
 
-from pipelines.acquire import acquire_snapshot
+from pipelines.acquire import AcquiredSnapshot, acquire_snapshot
 from pipelines.assets.metadata import frame_preview, frame_schema
 from pipelines.config import SAMPLES_DIR
+from pipelines.http import FetchError
 from pipelines.lake import Lake
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource
 from pipelines.snapshots import Manifest, SnapshotDraft, SnapshotStore
@@ -130,6 +132,8 @@ def build_source_assets(spec: SourceAssets) -> tuple[list[AssetsDefinition], lis
         freshness_policy=FreshnessPolicy.time_window(
             fail_window=timedelta(days=spec.fresh_days + 1), warn_window=timedelta(days=spec.fresh_days)
         ),
+        check_specs=[AssetCheckSpec("fetch_succeeded", asset=spec.snapshot_key,
+                                    description="The publisher answered; a failure means the last snapshot was kept.")],
         description=spec.description,
     )
     def snapshot_asset(
@@ -137,17 +141,32 @@ def build_source_assets(spec: SourceAssets) -> tuple[list[AssetsDefinition], lis
         config: SourceSnapshotConfig,
         http: HttpClientResource,
         snapshots: SnapshotStoreResource,
-    ) -> MaterializeResult:
-        acquired = acquire_snapshot(
-            snapshots.store(),
-            spec.source,
-            offline=http.offline,
-            fetch=lambda draft: spec.fetch(http.client(), draft, source_info(spec.source).base_url(), config),
-            sample_files=lambda: spec.sample_files(config),
-        )
+    ):
+        store = snapshots.store()
+        try:
+            acquired = acquire_snapshot(
+                store,
+                spec.source,
+                offline=http.offline,
+                fetch=lambda draft: spec.fetch(http.client(), draft, source_info(spec.source).base_url(), config),
+                sample_files=lambda: spec.sample_files(config),
+            )
+            problem = None
+        except FetchError as exc:
+            # One publisher's outage must not freeze the warehouse: carry on with its last snapshot,
+            # loudly (a failed check, a warning), and fail only when there is nothing to carry on with.
+            latest = store.latest(spec.source)
+            if latest is None:
+                raise
+            acquired, problem = AcquiredSnapshot(latest, "kept (fetch failed)"), str(exc)
+            context.log.warning(f"{spec.source}: fetch failed, keeping snapshot {latest.snapshot_id}: {exc}")
         m = acquired.manifest
         context.log.info(f"{spec.source} snapshot {m.snapshot_id} ({acquired.how}, {len(m.files)} files)")
-        return MaterializeResult(metadata=_snapshot_metadata(m, acquired.how, acquired.created))
+        yield MaterializeResult(metadata=_snapshot_metadata(m, acquired.how, acquired.created))
+        yield AssetCheckResult(
+            check_name="fetch_succeeded", passed=problem is None, severity=AssetCheckSeverity.WARN,
+            description=problem or f"{acquired.how}: snapshot {m.snapshot_id}",
+        )
 
     @multi_asset(
         name=f"{spec.source}_staging",

@@ -9,12 +9,16 @@ from transforms.reference.countries import unmapped_country_names
 
 
 def with_share_value(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `share_value`: percent values to hold to 0–100, minus reviewed real outliers (value_exceptions.csv)."""
-    # A column of its own, so the 0–100 rule never touches dollars or persons.
+    """Add `share_value`: shares to hold to 0–100, minus reviewed real outliers (value_exceptions.csv)."""
+    # A column of its own, so the 0–100 rule never touches dollars, persons or real change in percent.
     exempt = load_value_exceptions().select("iso3", "year", "measure", exempt=pl.lit(True))
     return (
         frame.join(exempt, on=["iso3", "year", "measure"], how="left")
-        .with_columns(share_value=pl.when((pl.col("unit") == "percent") & pl.col("exempt").is_null()).then(pl.col("value")))
+        .with_columns(
+            share_value=pl.when(
+                (pl.col("unit") == "percent") & pl.col("measure").str.contains("share") & pl.col("exempt").is_null()
+            ).then(pl.col("value"))
+        )
         .drop("exempt")
     )
 

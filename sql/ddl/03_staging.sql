@@ -28,3 +28,38 @@ CREATE TABLE staging.stg_worldbank_aggregate (
     snapshot_id       VARCHAR NOT NULL,
     source_file       VARCHAR NOT NULL
 );
+
+CREATE TABLE staging.stg_nato (
+    country_name          VARCHAR NOT NULL,
+    has_national_2pct_law BOOLEAN,
+    iso3                  VARCHAR NOT NULL,
+    currency              VARCHAR,
+    year                  INTEGER NOT NULL,
+    measure               VARCHAR NOT NULL,
+    value                 DOUBLE NOT NULL,
+    unit                  VARCHAR NOT NULL,
+    is_estimate           BOOLEAN,
+    price_base_year       INTEGER,
+    "table"               VARCHAR NOT NULL,
+    block                 VARCHAR,
+    source_file           VARCHAR NOT NULL,
+    snapshot_id           VARCHAR NOT NULL,
+    release               VARCHAR NOT NULL,
+    release_sort          VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_nato_aggregate (
+    aggregate_name        VARCHAR NOT NULL,
+    year                  INTEGER NOT NULL,
+    measure               VARCHAR NOT NULL,
+    value                 DOUBLE NOT NULL,
+    unit                  VARCHAR NOT NULL,
+    is_estimate           BOOLEAN,
+    price_base_year       INTEGER,
+    "table"               VARCHAR NOT NULL,
+    block                 VARCHAR,
+    source_file           VARCHAR NOT NULL,
+    snapshot_id           VARCHAR NOT NULL,
+    release               VARCHAR NOT NULL,
+    release_sort          VARCHAR NOT NULL
+);

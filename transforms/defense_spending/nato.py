@@ -436,3 +436,17 @@ def stage_nato(
         aggregates.cast(dict(STAGED_AGGREGATES_SCHEMA)),
         quarantine.cast(dict(QUARANTINE_ROWS_SCHEMA)),
     )
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december"], start=1)}
+
+
+def with_nato_release(frame: pl.DataFrame, edition: NatoEdition) -> pl.DataFrame:
+    """Add `release` (the edition label) and `release_sort` (YYYY-MM of the edition, else its last data year)."""
+    words = edition.edition_label.lower().split()
+    month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
+    year = next((int(w) for w in words if w.isdigit() and len(w) == 4), edition.last_year)
+    sort = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+    return frame.with_columns(release=pl.lit(edition.edition_label, pl.Utf8), release_sort=pl.lit(sort, pl.Utf8))

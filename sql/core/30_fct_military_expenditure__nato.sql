@@ -1,0 +1,15 @@
+-- NATO's tables in our units (the parser converted millions and thousands): shares are of real GDP,
+-- constant prices at NATO's base year, 2024e-style years flagged as estimates.
+INSERT INTO core.fct_military_expenditure
+SELECT iso3, year, measure, value, unit, 'nato', is_estimate, NULL, price_base_year,
+       release, release_sort, snapshot_id, source_file
+FROM staging.stg_nato
+QUALIFY row_number() OVER (PARTITION BY release, iso3, year, measure ORDER BY snapshot_id DESC) = 1
+ORDER BY iso3, year, measure, release;
+
+INSERT INTO core.fct_military_expenditure_aggregate
+SELECT upper(regexp_replace(aggregate_name, '[^A-Za-z]+', '_', 'g')), aggregate_name, year, measure, value, unit, 'nato',
+       release, release_sort, snapshot_id, source_file
+FROM staging.stg_nato_aggregate
+QUALIFY row_number() OVER (PARTITION BY release, aggregate_name, year, measure ORDER BY snapshot_id DESC) = 1
+ORDER BY aggregate_name, year, measure, release;
