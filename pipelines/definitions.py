@@ -6,11 +6,11 @@ import os
 
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
-from pipelines.assets import nato, warehouse, worldbank
+from pipelines.assets import nato, reconciliation, sipri, warehouse, worldbank
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
 
-ALL_ASSETS = [*worldbank.ASSETS, *nato.ASSETS, *warehouse.ASSETS]
-ALL_CHECKS = [*worldbank.CHECKS, *nato.CHECKS]
+ALL_ASSETS = [*worldbank.ASSETS, *sipri.ASSETS, *nato.ASSETS, *warehouse.ASSETS]
+ALL_CHECKS = [*worldbank.CHECKS, *sipri.CHECKS, *nato.CHECKS, *reconciliation.CHECKS]
 
 # Every asset and check, in one run: what `threatwatch run` and the Quickstart execute.
 threatwatch_job = define_asset_job("threatwatch_job", selection=AssetSelection.all())

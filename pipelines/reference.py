@@ -25,6 +25,7 @@ EXTRA_ENTITIES_CSV = REFERENCE_DIR / "country_entities_extra.csv"
 MEMBERSHIPS_CSV = REFERENCE_DIR / "country_memberships.csv"
 ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
 VALUE_EXCEPTIONS_CSV = REFERENCE_DIR / "value_exceptions.csv"
+PRECEDENCE_CSV = REFERENCE_DIR / "measure_source_precedence.csv"
 
 
 def read_coco_table() -> pl.DataFrame:
@@ -84,6 +85,12 @@ def load_country_aliases() -> pl.DataFrame:
 def load_value_exceptions() -> pl.DataFrame:
     """Reviewed real values outside a validation range (e.g. Kuwait 1991 spending 117% of GDP)."""
     return pl.read_csv(VALUE_EXCEPTIONS_CSV, schema={"iso3": pl.String, "year": pl.Int32, "measure": pl.String, "note": pl.String})
+
+
+@lru_cache(maxsize=1)
+def load_source_precedence() -> pl.DataFrame:
+    """Which source is preferred for each measure (lower rank wins), with the reason."""
+    return pl.read_csv(PRECEDENCE_CSV, schema={"measure": pl.String, "source": pl.String, "rank": pl.Int32, "reason": pl.String})
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ class RunSummary:
         for asset, name, passed, description, is_error in sorted(self.checks):
             verdict = "passed" if passed else ("FAILED" if is_error else "WARNING")
             lines.append(f"  check     {asset + ':' + name:<48} {verdict}")
-            if not passed:
-                lines += [f"              {d}" for d in description.splitlines()]
+            if not passed:  # a warning says its first line; a failure says everything
+                lines += [f"              {d}" for d in description.splitlines()[: None if is_error else 1]]
         for key, meta in by_layer["warehouse"]:
             lines.append(f"  published {key:<48} {meta.get('dagster/row_count')} rows")
         for failure in self.failures:

@@ -23,4 +23,10 @@ STG_WORLDBANK_AGGREGATE = StagedTable("stg_worldbank_aggregate", "worldbank")
 STG_NATO = StagedTable("stg_nato", "nato")
 STG_NATO_AGGREGATE = StagedTable("stg_nato_aggregate", "nato")
 
-STAGED_TABLES: tuple[StagedTable, ...] = (STG_WORLDBANK, STG_WORLDBANK_AGGREGATE, STG_NATO, STG_NATO_AGGREGATE)
+STG_SIPRI = StagedTable("stg_sipri", "sipri")
+STG_SIPRI_REGIONAL = StagedTable("stg_sipri_regional", "sipri")
+STG_SIPRI_FOOTNOTE = StagedTable("stg_sipri_footnote", "sipri")
+
+STAGED_TABLES: tuple[StagedTable, ...] = (
+    STG_WORLDBANK, STG_WORLDBANK_AGGREGATE, STG_SIPRI, STG_SIPRI_REGIONAL, STG_SIPRI_FOOTNOTE, STG_NATO, STG_NATO_AGGREGATE,
+)

@@ -39,7 +39,7 @@ def test_offline_run_publishes_staged_rows_with_provenance(published_home: Path)
     assert query(warehouse, """SELECT count(*) FROM meta.snapshot_files JOIN meta.snapshots USING (snapshot_id)
                                WHERE source = 'worldbank' AND length(sha256) = 64""")[0][0] == 13
     # Validation verdicts are kept, and all passed.
-    assert query(warehouse, "SELECT bool_and(success), count(DISTINCT table_name) FROM meta.validation_results") == [(True, 4)]
+    assert query(warehouse, "SELECT bool_and(success), count(DISTINCT table_name) FROM meta.validation_results") == [(True, 7)]
     assert query(warehouse, "SELECT count(*) FROM meta.source_licences")[0][0] == 12
 
 
@@ -53,23 +53,30 @@ def test_aggregates_never_mix_with_countries(published_home: Path):
 def test_burden_sharing_compares_allies_with_targets(published_home: Path):
     warehouse = published_home / "warehouse.duckdb"
     rows = query(warehouse, """
-        SELECT b.iso3, b.year, b.share_of_gdp, b.meets_2pct, b.meets_3_5pct_core, b.usd_to_2pct,
-               f.value AS spend
+        SELECT b.source, b.share_of_gdp, b.meets_2pct, b.meets_3_5pct_core, b.meets_5pct_total, b.usd_to_2pct,
+               b.usd_to_5pct_total, b.gdp_usd, f.value AS spend, g.value AS nato_gdp
         FROM marts.nato_burden_sharing b
-        JOIN core.fct_military_expenditure f
-          ON f.iso3 = b.iso3 AND f.year = b.year AND f.measure = 'current_usd' AND f.source = b.source""")
-    assert rows
-    for iso3, year, share, meets2, meets35, usd_to_2, spend in rows:
-        assert meets2 == (share >= 2.0) and meets35 == (share >= 3.5)
-        # Spending at 2% of the implied GDP is exactly the current spending plus the gap.
-        gdp = spend / (share / 100)
-        assert abs((spend + usd_to_2) - max(spend, 0.02 * gdp)) <= 1e-6 * gdp
+        JOIN core.fct_military_expenditure_latest f
+          ON f.iso3 = b.iso3 AND f.year = b.year AND f.measure = 'current_usd' AND f.source = b.source
+        LEFT JOIN core.fct_military_expenditure_latest g
+          ON g.iso3 = b.iso3 AND g.year = b.year AND g.measure = 'gdp_current_usd' AND g.source = b.source""")
+    assert {r[0] for r in rows} == {"nato", "sipri", "worldbank"}
+    for source, share, meets2, meets35, meets5, usd_to_2, usd_to_5, gdp, spend, nato_gdp in rows:
+        assert meets2 == (share >= 2.0) and meets35 == (share >= 3.5) and meets5 == (share >= 5.0)
+        # NATO brings its own GDP table; for the others GDP is implied by spending and share.
+        expected_gdp = nato_gdp if source == "nato" else spend / (share / 100)
+        assert abs(gdp - expected_gdp) <= 1e-9 * expected_gdp
+        assert abs(usd_to_2 - max(0.0, gdp * (2.0 - share) / 100)) <= 1e-6 * gdp
+        assert abs(usd_to_5 - max(0.0, gdp * (5.0 - share) / 100)) <= 1e-6 * gdp
     members = dict(query(warehouse, "SELECT iso3, nato_member_since FROM core.dim_country WHERE nato_member_since IS NOT NULL"))
     assert len(members) == 32
     for iso3, year in query(warehouse, "SELECT iso3, year FROM marts.nato_burden_sharing"):
         assert year >= members[iso3]
     # Iceland has no armed forces and so no share: it must not appear as 0%.
     assert query(warehouse, "SELECT count(*) FROM marts.nato_burden_sharing WHERE iso3 = 'ISL'") == [(0,)]
+    # Equipment share against 20% comes from NATO only.
+    assert query(warehouse, """SELECT DISTINCT source FROM marts.nato_burden_sharing
+                               WHERE equipment_share_pct IS NOT NULL""") == [("nato",)]
 
 
 def test_same_run_twice_leaves_an_identical_warehouse(copied_home: Path):

@@ -113,4 +113,4 @@ def test_one_publisher_outage_keeps_its_last_snapshot_and_publishes_the_rest(
     assert SnapshotStore(paths_from_env().snapshots).latest("nato").snapshot_id == nato_before
     with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
         sources = dict(con.execute("SELECT s.source, s.origin FROM meta.snapshots s WHERE is_published").fetchall())
-    assert sources == {"nato": "sample", "worldbank": "http"}
+    assert sources == {"nato": "sample", "sipri": "sample", "worldbank": "http"}

@@ -16,7 +16,11 @@ WAREHOUSE_TABLES = {
     "core.dim_country": "Countries and territories: ISO, GW/COW codes, region, NATO and EU membership.",
     "core.fct_military_expenditure": "Military expenditure by country, year, measure and source (US$, percent, persons).",
     "core.fct_military_expenditure_aggregate": "Regional and income-group aggregates, kept apart from countries.",
-    "marts.nato_burden_sharing": "Each Ally, each year: share of GDP against 2%, 3.5% core and 5% total.",
+    "core.fct_military_expenditure_gap": "Cells published as 'missing' or 'not a state' (SIPRI's xxx) instead of a number.",
+    "marts.nato_burden_sharing": "Each Ally, each year, by source: share of GDP against 2%, 3.5% core and 5% total.",
+    "marts.milex_revisions": "How each value moved across a source's releases.",
+    "marts.military_expenditure_country_year": "One preferred value per country, year and measure, by stated source precedence.",
+    "marts.milex_source_disagreements": "Ally-years where two sources' share of GDP differ beyond 0.5 percentage points.",
 }
 
 

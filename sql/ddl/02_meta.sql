@@ -84,3 +84,12 @@ CREATE TABLE meta.value_exceptions (
     note              VARCHAR NOT NULL,
     PRIMARY KEY (iso3, year, measure)
 );
+
+-- Which source wins for a measure in marts.military_expenditure_country_year (data/reference/measure_source_precedence.csv).
+CREATE TABLE meta.source_precedence (
+    measure           VARCHAR NOT NULL,
+    source            VARCHAR NOT NULL,
+    rank              INTEGER NOT NULL,
+    reason            VARCHAR NOT NULL,
+    PRIMARY KEY (measure, source)
+);

@@ -63,3 +63,60 @@ CREATE TABLE staging.stg_nato_aggregate (
     release               VARCHAR NOT NULL,
     release_sort          VARCHAR NOT NULL
 );
+
+-- SIPRI: every cell that holds a value or a status marker; value is NULL unless status = 'value'.
+CREATE TABLE staging.stg_sipri (
+    country_name      VARCHAR NOT NULL,
+    iso3              VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    measure           VARCHAR NOT NULL,
+    value             DOUBLE,
+    unit              VARCHAR NOT NULL,
+    status            VARCHAR NOT NULL,    -- value | missing | not_a_state ('xxx')
+    is_estimate       BOOLEAN,
+    is_uncertain      BOOLEAN,
+    price_base_year   INTEGER,
+    currency          VARCHAR,
+    fiscal_year       VARCHAR,
+    notes_raw         VARCHAR,
+    note_symbols      VARCHAR[],
+    footnote_ids      INTEGER[],
+    sheet             VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    snapshot_id       VARCHAR NOT NULL,
+    release_label     VARCHAR NOT NULL,
+    release_year      INTEGER NOT NULL,
+    data_last_year    INTEGER NOT NULL,
+    is_portal_export  BOOLEAN NOT NULL,
+    release_sort      VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_sipri_regional (
+    region            VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    measure           VARCHAR NOT NULL,
+    value             DOUBLE,
+    unit              VARCHAR NOT NULL,
+    status            VARCHAR NOT NULL,
+    is_uncertain      BOOLEAN,
+    price_base_year   INTEGER,
+    omitted_countries VARCHAR,
+    sheet             VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    snapshot_id       VARCHAR NOT NULL,
+    release_label     VARCHAR NOT NULL,
+    release_year      INTEGER NOT NULL,
+    data_last_year    INTEGER NOT NULL,
+    is_portal_export  BOOLEAN NOT NULL,
+    release_sort      VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_sipri_footnote (
+    footnote_id       INTEGER,             -- numbered footnotes; NULL for the symbol legend rows
+    symbol            VARCHAR,             -- † ‡ § ¶ ‖
+    flag              VARCHAR,
+    text              VARCHAR,
+    source_file       VARCHAR NOT NULL,
+    snapshot_id       VARCHAR NOT NULL,
+    release           VARCHAR NOT NULL
+);

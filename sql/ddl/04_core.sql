@@ -52,3 +52,17 @@ CREATE TABLE core.fct_military_expenditure_aggregate (
     source_file       VARCHAR NOT NULL,
     PRIMARY KEY (source, release, aggregate_code, year, measure)
 );
+
+-- Cells a publisher filled with a status instead of a number: 'not_a_state' (SIPRI's xxx: the country
+-- did not exist or was not independent) must never be read as 'missing' (data unavailable).
+CREATE TABLE core.fct_military_expenditure_gap (
+    iso3              VARCHAR NOT NULL REFERENCES core.dim_country (iso3),
+    year              INTEGER NOT NULL,
+    measure           VARCHAR NOT NULL,
+    source            VARCHAR NOT NULL,
+    status            VARCHAR NOT NULL,   -- missing | not_a_state
+    release           VARCHAR NOT NULL,
+    snapshot_id       VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    PRIMARY KEY (source, release, iso3, year, measure)
+);
