@@ -318,3 +318,16 @@ def stage_sipri(
         regional.cast(dict(STAGED_REGIONAL_TOTALS_SCHEMA)),
         quarantine.cast(dict(QUARANTINE_ROWS_SCHEMA)),
     )
+
+
+def sipri_release_sort(release: SipriRelease) -> str:
+    """A sortable key of a release: data year, then copyright year, a full workbook after a portal export."""
+    return f"{release.data_last_year:04d}-{release.release_year:04d}-{0 if release.is_portal_export else 1}"
+
+
+def stage_sipri_footnotes(workbook: SipriWorkbook, snapshot_id: str) -> pl.DataFrame:
+    """The Footnotes sheet with the release it belongs to, so notes join to values of the same release."""
+    return workbook.footnotes.with_columns(
+        snapshot_id=pl.lit(snapshot_id, pl.Utf8),
+        release=pl.lit(workbook.release.release_label, pl.Utf8),
+    )
