@@ -81,6 +81,21 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.export import export_table
+
+    warehouse = paths_from_env().warehouse
+    if not warehouse.exists():
+        raise SystemExit(f"no published warehouse at {warehouse}: run `threatwatch run --offline` first")
+    try:
+        notice = export_table(warehouse, args.table, Path(args.out))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"exported {args.table} to {args.out}; licence notice in {notice}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `threatwatch` command."""
     parser = argparse.ArgumentParser(prog="threatwatch", description=__doc__)
@@ -105,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--limit", type=int, default=100)
     sql.set_defaults(func=_cmd_sql)
+
+    export = sub.add_parser("export", help="export a table or view to .parquet or .csv, with its licence notice")
+    export.add_argument("table", help="schema.table, e.g. marts.nato_burden_sharing")
+    export.add_argument("out", help="output file ending in .parquet or .csv")
+    export.set_defaults(func=_cmd_export)
     return parser
 
 

@@ -54,3 +54,34 @@ def test_import_of_unknown_source_is_refused(tw_home: Path, tmp_path: Path):
     f.write_text("a\n")
     with pytest.raises(KeyError, match="unknown source id 'nope'"):
         main(["snapshot", "import", "nope", str(f)])
+
+
+def test_export_carries_the_licence_notice_of_every_contributing_source(copied_home: Path, tmp_path: Path):
+    import duckdb
+
+    out = tmp_path / "burden.parquet"
+    assert main(["export", "marts.nato_burden_sharing", str(out)]) == 0
+    notice = (tmp_path / "burden.parquet.NOTICE.txt").read_text()
+    for source, licence in (("sipri", "less than 10%"), ("nato", "credit NATO"), ("worldbank", "CC BY 4.0")):
+        assert f"[{source}]" in notice and licence in notice
+    inside = duckdb.sql(f"SELECT value FROM parquet_kv_metadata('{out}') WHERE key = 'threatwatch_notice'").fetchall()[0][0]
+    assert inside.decode() == notice
+    with duckdb.connect(str(copied_home / "warehouse.duckdb"), read_only=True) as con:
+        expected = con.execute("SELECT count(*) FROM marts.nato_burden_sharing").fetchone()[0]
+    assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchall()[0][0] == expected
+
+
+def test_export_of_a_single_source_table_names_only_that_source(copied_home: Path, tmp_path: Path):
+    out = tmp_path / "wb.csv"
+    assert main(["export", "staging.stg_worldbank", str(out)]) == 0
+    notice = (tmp_path / "wb.csv.NOTICE.txt").read_text()
+    assert "[worldbank]" in notice and "[sipri]" not in notice
+    assert out.read_text().splitlines()[0].startswith("iso3,")
+
+
+def test_export_refuses_bad_names_and_formats(copied_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+    assert main(["export", "marts.x; DROP TABLE y", str(tmp_path / "a.csv")]) == 2
+    assert main(["export", "marts.nato_burden_sharing", str(tmp_path / "a.xlsx")]) == 2
+    assert main(["export", "marts.nope", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "not a schema.table name" in err and ".parquet or .csv" in err and "no table or view marts.nope" in err
