@@ -1,7 +1,7 @@
 -- World Bank WDI values as published: shares already in percent, money already in US dollars.
 -- A release seen in several snapshots is taken from the newest one.
 INSERT INTO core.fct_military_expenditure
-SELECT iso3, year, measure, value, unit, 'worldbank', is_estimate, NULL, NULL,
+SELECT iso3, year, measure, value, unit, NULL, 'worldbank', is_estimate, NULL, NULL,
        release, release_sort, snapshot_id, source_file
 FROM staging.stg_worldbank
 QUALIFY row_number() OVER (PARTITION BY release, iso3, year, measure ORDER BY snapshot_id DESC) = 1

@@ -2,7 +2,7 @@
 -- with SIPRI's font-colour flags: blue = estimate, red = highly uncertain.
 -- A release imported twice (or as two files of one snapshot) is taken once: newest snapshot, then file.
 INSERT INTO core.fct_military_expenditure
-SELECT iso3, year, measure, value, unit, 'sipri', is_estimate, is_uncertain, price_base_year,
+SELECT iso3, year, measure, value, unit, currency, 'sipri', is_estimate, is_uncertain, price_base_year,
        release_label, release_sort, snapshot_id, source_file
 FROM staging.stg_sipri
 WHERE status = 'value'

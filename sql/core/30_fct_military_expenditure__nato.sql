@@ -1,7 +1,7 @@
 -- NATO's tables in our units (the parser converted millions and thousands): shares are of real GDP,
 -- constant prices at NATO's base year, 2024e-style years flagged as estimates.
 INSERT INTO core.fct_military_expenditure
-SELECT iso3, year, measure, value, unit, 'nato', is_estimate, NULL, price_base_year,
+SELECT iso3, year, measure, value, unit, currency, 'nato', is_estimate, NULL, price_base_year,
        release, release_sort, snapshot_id, source_file
 FROM staging.stg_nato
 QUALIFY row_number() OVER (PARTITION BY release, iso3, year, measure ORDER BY snapshot_id DESC) = 1

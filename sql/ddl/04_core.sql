@@ -26,6 +26,7 @@ CREATE TABLE core.fct_military_expenditure (
     measure           VARCHAR NOT NULL,   -- share_of_gdp | current_usd | share_of_government_spending | armed_forces_personnel | …
     value             DOUBLE NOT NULL,
     unit              VARCHAR NOT NULL,   -- percent | usd | persons | lcu
+    currency          VARCHAR,            -- the local currency, for unit 'lcu' only (as the publisher names it)
     source            VARCHAR NOT NULL,
     is_estimate       BOOLEAN,            -- NULL: the publisher gives no estimate flag
     is_uncertain      BOOLEAN,            -- SIPRI's "highly uncertain" (red); NULL where not flagged
