@@ -171,16 +171,17 @@ def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] 
         for table in tables:
             report.loaded[table.name] = publishable_snapshots(lake, store, table)
             for snapshot_id in report.loaded[table.name]:
-                before = con.execute(f"SELECT count(*) FROM staging.{table.name}").fetchone()[0]
+                target = table.warehouse_table
+                before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
                 con.execute(
-                    f"INSERT INTO staging.{table.name} BY NAME SELECT * FROM read_parquet($1)",
+                    f"INSERT INTO {target} BY NAME SELECT * FROM read_parquet($1)",
                     [str(lake.path(table.name, snapshot_id))],
                 )
-                rows = con.execute(f"SELECT count(*) FROM staging.{table.name}").fetchone()[0] - before
+                rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0] - before
                 rejected = lake.read_quarantine(table.name, snapshot_id)
                 quarantine.append(rejected)
                 validations.extend(lake.validation(table.name, snapshot_id).to_rows())
-                loads.append({"table_name": f"staging.{table.name}", "source": table.source,
+                loads.append({"table_name": table.name, "source": table.source,
                               "snapshot_id": snapshot_id, "row_count": rows, "quarantined_rows": rejected.height})
 
         published = {s for ids in report.loaded.values() for s in ids}

@@ -10,11 +10,17 @@ class StagedTable:
     """A staged table: its name (lake folder, staging table, Dagster asset) and its source id.
 
     `keep_releases`: publish every validated snapshot (vintages stay queryable), not only the latest.
+    `loads_into`: the warehouse staging table, when several sources share one conformed shape.
     """
 
     name: str
     source: str
     keep_releases: bool = True
+    loads_into: str | None = None
+
+    @property
+    def warehouse_table(self) -> str:
+        return f"staging.{self.loads_into or self.name}"
 
 
 STG_WORLDBANK = StagedTable("stg_worldbank", "worldbank")

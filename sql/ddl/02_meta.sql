@@ -39,6 +39,7 @@ CREATE TABLE meta.snapshot_files (
     PRIMARY KEY (snapshot_id, file_name)
 );
 
+-- One row per staged table and snapshot loaded: table_name is the staged (lake) table.
 CREATE TABLE meta.loads (
     table_name        VARCHAR NOT NULL,
     source            VARCHAR NOT NULL,
