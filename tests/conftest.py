@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -32,16 +34,23 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@contextmanager
+def shared_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A fresh home for a module- or session-scoped fixture, THREATWATCH_HOME pointing at it while open."""
+    home = tmp_path_factory.mktemp(name) / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("THREATWATCH_HOME", str(home))
+        mp.delenv("THREATWATCH_WAREHOUSE", raising=False)
+        yield home
+
+
 @pytest.fixture(scope="session")
 def published_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home where the offline pipeline has run once on the bundled samples (shared, do not modify)."""
     from pipelines.run import run_pipeline
 
-    home = tmp_path_factory.mktemp("published") / "home"
-    home.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("THREATWATCH_HOME", str(home))
-        mp.delenv("THREATWATCH_WAREHOUSE", raising=False)
+    with shared_home(tmp_path_factory, "published") as home:
         summary = run_pipeline(offline=True)
     assert summary.success, summary.render()
     return home

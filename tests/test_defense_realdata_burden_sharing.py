@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.run import run_pipeline
-from tests.conftest import shared_path
+from tests.conftest import shared_home, shared_path
 
 pytestmark = pytest.mark.realdata
 
@@ -29,10 +29,7 @@ ORDER BY nato_pct DESC NULLS LAST
 
 @pytest.fixture(scope="module")
 def defence_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("defence") / "home"
-    home.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("THREATWATCH_HOME", str(home))
+    with shared_home(tmp_path_factory, "defence") as home:
         for source, parts in (
             ("sipri", ("sipri", "SIPRI-Milex-data-1949-2025_v1.2.xlsx")),
             ("nato", ("nato", "240617-def-exp-2024-TABLES-en.xlsx")),

@@ -8,10 +8,9 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import paths_from_env
 from pipelines.reference import load_country_aliases, load_country_crosswalk
 from pipelines.run import run_pipeline
-from tests.conftest import shared_path
+from tests.conftest import shared_home, shared_path
 from transforms.defense_spending.sipri import read_sipri_workbook, stage_sipri
 
 pytestmark = pytest.mark.realdata
@@ -28,10 +27,7 @@ VINTAGES = [  # oldest release first; (file, expected US share of GDP in 2020, p
 @pytest.fixture(scope="module")
 def sipri_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One home where all five vintages were imported (newest first, to prove order comes from content)."""
-    home = tmp_path_factory.mktemp("sipri") / "home"
-    home.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("THREATWATCH_HOME", str(home))
+    with shared_home(tmp_path_factory, "sipri") as home:
         files = [str(shared_path("defense_spending", "sipri", name)) for name, _ in reversed(VINTAGES)]
         assert main(["snapshot", "import", "sipri", *files]) == 0
         summary = run_pipeline(offline=True, select='key:"snapshot/sipri"+')
