@@ -83,11 +83,13 @@ def _run_sql_files(con: duckdb.DuckDBPyConnection, layer: str) -> None:
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     # BY NAME: a staged column that is missing, extra or retyped fails here, naming the table.
-    arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
+    con.register("incoming_frame", frame.to_arrow())
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM arrow")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame")
     except duckdb.Error as exc:
         raise PublishError(f"loading {table} failed: {exc}") from exc
+    finally:
+        con.unregister("incoming_frame")
 
 
 def _snapshot_frames(store: SnapshotStore, published: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
