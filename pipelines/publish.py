@@ -85,7 +85,7 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     # BY NAME: a staged column that is missing, extra or retyped fails here, naming the table.
     con.register("incoming_frame", frame.to_arrow())
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame").fetchall()
     except duckdb.Error as exc:
         raise PublishError(f"loading {table} failed: {exc}") from exc
     finally:
