@@ -83,13 +83,12 @@ def _run_sql_files(con: duckdb.DuckDBPyConnection, layer: str) -> None:
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     # BY NAME: a staged column that is missing, extra or retyped fails here, naming the table.
-    con.register("incoming_frame", frame.to_arrow())
+    # DuckDB finds the Arrow table through its variable name (a replacement scan).
+    incoming_frame = frame.to_arrow()  # noqa: F841
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame").fetchall()
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame")
     except duckdb.Error as exc:
         raise PublishError(f"loading {table} failed: {exc}") from exc
-    finally:
-        con.unregister("incoming_frame")
 
 
 def _snapshot_frames(store: SnapshotStore, published: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
