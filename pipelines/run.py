@@ -28,7 +28,10 @@ class RunSummary:
         by_layer = {layer: [(k, m) for k, m in self.materialized if k.split("/")[0] == layer]
                     for layer in ("snapshot", "staging", "warehouse")}
         for key, meta in by_layer["snapshot"]:
-            lines.append(f"  fetched   {key:<48} snapshot {meta.get('snapshot_id')} ({meta.get('how')}, {meta.get('files')} files)")
+            if meta.get("how") == "skipped":
+                lines.append(f"  skipped   {key:<48} {meta.get('problem')}")
+            else:
+                lines.append(f"  fetched   {key:<48} snapshot {meta.get('snapshot_id')} ({meta.get('how')}, {meta.get('files')} files)")
         for key, meta in by_layer["staging"]:
             lines.append(f"  staged    {key:<48} {meta.get('dagster/row_count')} rows, {meta.get('quarantined_rows', 0)} quarantined")
         for asset, name, passed, description, is_error in sorted(self.checks):

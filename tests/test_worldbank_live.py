@@ -84,16 +84,19 @@ def test_offline_run_never_touches_the_network(worldbank_server: HTTPServer):
     assert worldbank_server.log == []
 
 
-def test_server_error_fails_the_run_and_names_the_source(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
-                                                          tw_home: Path):
-    httpserver.expect_request(re.compile(".*")).respond_with_data("<html>Service Unavailable</html>", status=404,
+def test_unreachable_source_without_a_snapshot_is_skipped_loudly(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+                                                                   tw_home: Path):
+    httpserver.expect_request(re.compile(".*")).respond_with_data("<html>Not Found</html>", status=404,
                                                                    content_type="text/html")
     monkeypatch.setenv("THREATWATCH_WORLDBANK_URL", httpserver.url_for("/").rstrip("/"))
     summary = run_pipeline(offline=False, select=WORLDBANK_ONLY)
-    assert not summary.success
     output = summary.render()
-    assert "[worldbank]" in output and "404" in output and "Nothing published" in output
+    assert "snapshot/worldbank:fetch_succeeded" in output and "WARNING" in output
+    assert "[worldbank]" in output and "404" in output  # the warning names the source and the cause
+    assert dict(summary.materialized)["snapshot/worldbank"]["how"] == "skipped"
     assert SnapshotStore(paths_from_env().snapshots).list("worldbank") == []
+    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM core.fct_military_expenditure WHERE source='worldbank'").fetchone() == (0,)
 
 
 def test_one_publisher_outage_keeps_its_last_snapshot_and_publishes_the_rest(

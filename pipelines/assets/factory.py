@@ -34,6 +34,7 @@ from pipelines.acquire import AcquiredSnapshot, acquire_snapshot
 from pipelines.assets.metadata import frame_preview, frame_schema
 from pipelines.config import SAMPLES_DIR
 from pipelines.http import FetchError
+from pipelines.sources.credentials import MissingCredentialsError
 from pipelines.lake import Lake
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource
 from pipelines.snapshots import Manifest, SnapshotDraft, SnapshotStore
@@ -114,7 +115,7 @@ def _snapshots_to_stage(store: SnapshotStore, lake: Lake, spec: SourceAssets) ->
     """Snapshots never staged (every release is kept), plus the latest so a code change re-stages it."""
     manifests = store.list(spec.source)
     if not manifests:
-        raise RuntimeError(f"[{spec.source}] no snapshot in {store.root}: materialize snapshot/{spec.source} first")
+        return []  # the snapshot asset has already said why, loudly; nothing to stage is not an error
     first = spec.outputs[0].table.name
     failed = {p.name.split(".")[0] for p in (lake.root / first).glob("*.failed.json")} if (lake.root / first).is_dir() else set()
     staged = set(lake.snapshots(first))
@@ -152,20 +153,23 @@ def build_source_assets(spec: SourceAssets) -> tuple[list[AssetsDefinition], lis
                 sample_files=lambda: spec.sample_files(config),
             )
             problem = None
-        except FetchError as exc:
-            # One publisher's outage must not freeze the warehouse: carry on with its last snapshot,
-            # loudly (a failed check, a warning), and fail only when there is nothing to carry on with.
+        except (FetchError, MissingCredentialsError) as exc:
+            # One publisher's outage (or missing credentials) must not freeze the warehouse: carry on
+            # with its last snapshot, or with none, loudly — a failed check and a warning, never silence.
             latest = store.latest(spec.source)
-            if latest is None:
-                raise
-            acquired, problem = AcquiredSnapshot(latest, "kept (fetch failed)"), str(exc)
-            context.log.warning(f"{spec.source}: fetch failed, keeping snapshot {latest.snapshot_id}: {exc}")
-        m = acquired.manifest
-        context.log.info(f"{spec.source} snapshot {m.snapshot_id} ({acquired.how}, {len(m.files)} files)")
-        yield MaterializeResult(metadata=_snapshot_metadata(m, acquired.how, acquired.created))
+            acquired = AcquiredSnapshot(latest, "kept (fetch failed)") if latest else None
+            problem = str(exc)
+            context.log.warning(f"{spec.source}: {problem}; " + (
+                f"keeping snapshot {latest.snapshot_id}" if latest else "no snapshot yet, the source is skipped"))
+        if acquired is None:
+            yield MaterializeResult(metadata={"how": "skipped", "problem": problem})
+        else:
+            m = acquired.manifest
+            context.log.info(f"{spec.source} snapshot {m.snapshot_id} ({acquired.how}, {len(m.files)} files)")
+            yield MaterializeResult(metadata=_snapshot_metadata(m, acquired.how, acquired.created))
         yield AssetCheckResult(
             check_name="fetch_succeeded", passed=problem is None, severity=AssetCheckSeverity.WARN,
-            description=problem or f"{acquired.how}: snapshot {m.snapshot_id}",
+            description=problem or f"{acquired.how}: snapshot {acquired.manifest.snapshot_id}",
         )
 
     @multi_asset(
@@ -195,6 +199,9 @@ def build_source_assets(spec: SourceAssets) -> tuple[list[AssetsDefinition], lis
                                        to_quarantine_records(rejected, source=spec.source, table=o.table.name))
                 staged[o.table.name].append((manifest.snapshot_id, frame, rejected.height))
         for o in spec.outputs:
+            if not staged[o.table.name]:
+                yield MaterializeResult(asset_key=o.key, metadata={"snapshot_id": "none", "dagster/row_count": 0})
+                continue
             snapshot_id, frame, quarantined = staged[o.table.name][-1]
             yield MaterializeResult(
                 asset_key=o.key,
@@ -245,6 +252,8 @@ def _build_check(spec: SourceAssets, output: StagedOutput) -> AssetChecksDefinit
         # Every staged snapshot without a verdict: normally the one just staged, after an import several.
         pending = [s for s in lake_.snapshots(output.table.name) if lake_.validation(output.table.name, s) is None]
         reports, notes = [], []
+        if not lake_.snapshots(output.table.name):
+            return AssetCheckResult(passed=True, description="nothing staged yet: the source has no snapshot")
         for snapshot_id in pending or lake_.snapshots(output.table.name)[-1:]:
             frame = lake_.read(output.table.name, snapshot_id)
             expectations, frame, note = output.suite(frame, _previous_rows(lake_, output.table, snapshot_id))
