@@ -26,6 +26,7 @@ MEMBERSHIPS_CSV = REFERENCE_DIR / "country_memberships.csv"
 ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
 VALUE_EXCEPTIONS_CSV = REFERENCE_DIR / "value_exceptions.csv"
 PRECEDENCE_CSV = REFERENCE_DIR / "measure_source_precedence.csv"
+COW_CODES_CSV = REFERENCE_DIR / "cow_codes.csv"  # only where Correlates of War and Gleditsch-Ward differ
 
 
 def read_coco_table() -> pl.DataFrame:
@@ -57,9 +58,10 @@ def _read_hand_file(path: Path) -> pl.DataFrame:
 
 
 def rebuild_country_crosswalk(output: Path | None = None) -> Path:
-    """Regenerate countries.csv (or `output`) from coco, pycountry and the two hand files; returns the path."""
+    """Regenerate countries.csv (or `output`) from coco, pycountry and the hand files; returns the path."""
     crosswalk = build_country_crosswalk(
-        read_coco_table(), read_pycountry_table(), _read_hand_file(EXTRA_ENTITIES_CSV), _read_hand_file(MEMBERSHIPS_CSV)
+        read_coco_table(), read_pycountry_table(), _read_hand_file(EXTRA_ENTITIES_CSV), _read_hand_file(MEMBERSHIPS_CSV),
+        _read_hand_file(COW_CODES_CSV),
     )
     target = output or COUNTRIES_CSV
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +93,25 @@ def load_value_exceptions() -> pl.DataFrame:
 def load_source_precedence() -> pl.DataFrame:
     """Which source is preferred for each measure (lower rank wins), with the reason."""
     return pl.read_csv(PRECEDENCE_CSV, schema={"measure": pl.String, "source": pl.String, "rank": pl.Int32, "reason": pl.String})
+
+
+
+ATTACK_RULES_CSV = REFERENCE_DIR / "attack_attribution_rules.csv"
+CYBER_TYPES_DIR = REFERENCE_DIR / "cyber_types"
+
+
+@lru_cache(maxsize=1)
+def load_attack_attribution_rules() -> pl.DataFrame:
+    """The reviewed rules that read a country out of an ATT&CK group description."""
+    return pl.read_csv(ATTACK_RULES_CSV, infer_schema=False)
+
+
+@lru_cache(maxsize=1)
+def load_cyber_type_map() -> pl.DataFrame:
+    """Every source's incident-type labels mapped to the one taxonomy (data/reference/cyber_types/*.csv)."""
+    frames = [pl.read_csv(p, infer_schema=False) for p in sorted(CYBER_TYPES_DIR.glob("*.csv"))]
+    schema = {"source": pl.String, "raw_type": pl.String, "incident_type": pl.String}
+    return pl.concat(frames).select(list(schema)) if frames else pl.DataFrame(schema=schema)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ CROSSWALK_SCHEMA = pl.Schema(
     }
 )
 ALIAS_SCHEMA = pl.Schema({"alias_key": pl.String, "iso3": pl.String, "origin": pl.String})
-CODE_SCHEMES = ("iso3", "iso2", "iso_numeric", "gw_code")
+CODE_SCHEMES = ("iso3", "iso2", "iso_numeric", "gw_code", "cow_code")
 
 # Columns of country_entities_extra.csv that fill or override what the libraries give.
 _EXTRA_OVERRIDES = (
@@ -79,7 +79,11 @@ def _data_year(column: str) -> pl.Expr:
 
 
 def build_country_crosswalk(
-    coco: pl.DataFrame, iso: pl.DataFrame, extra_entities: pl.DataFrame, memberships: pl.DataFrame
+    coco: pl.DataFrame,
+    iso: pl.DataFrame,
+    extra_entities: pl.DataFrame,
+    memberships: pl.DataFrame,
+    cow_codes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """countries.csv: pycountry's current countries plus the extra entities, enriched from coco, sorted by iso3."""
     extra = extra_entities.select("iso3", *(pl.col(c).alias(f"x_{c}") for c in _EXTRA_OVERRIDES))
@@ -125,6 +129,8 @@ def build_country_crosswalk(
     unknown = memberships.join(crosswalk, on="iso3", how="anti")["iso3"].to_list()
     if unknown:
         raise ValueError(f"memberships for iso3 codes not in the crosswalk: {unknown}")
+    if cow_codes is not None:
+        crosswalk = _with_cow_codes(crosswalk, cow_codes)
     member_years = memberships.select(
         "iso3", *(_year(c).alias(c) for c in ("nato_member_since", "eu_member_since", "eu_member_until"))
     )
@@ -134,6 +140,23 @@ def build_country_crosswalk(
         .select(CROSSWALK_SCHEMA.names())
         .cast(dict(CROSSWALK_SCHEMA))
         .sort("iso3")
+    )
+
+
+def _with_cow_codes(crosswalk: pl.DataFrame, cow_codes: pl.DataFrame) -> pl.DataFrame:
+    """cow_code = gw_code, except where cow_codes.csv records a COW/GW difference (an empty code: no COW code)."""
+    # COW and Gleditsch-Ward share most codes; the hand file lists only where they part (DEU 255 vs 260, ...).
+    unknown = cow_codes.join(crosswalk, on="iso3", how="anti")["iso3"].to_list()
+    if unknown:
+        raise ValueError(f"cow_codes for iso3 codes not in the crosswalk: {unknown}")
+    repeated = cow_codes.filter(pl.col("iso3").is_duplicated())["iso3"].unique().sort().to_list()
+    if repeated:
+        raise ValueError(f"cow_codes lists an iso3 more than once: {repeated}")
+    overrides = cow_codes.select("iso3", _year("cow_code").alias("_cow"), pl.lit(True).alias("_listed"))
+    return (
+        crosswalk.join(overrides, on="iso3", how="left")
+        .with_columns(pl.when(pl.col("_listed")).then(pl.col("_cow")).otherwise(pl.col("gw_code")).alias("cow_code"))
+        .drop("_cow", "_listed")
     )
 
 
@@ -275,7 +298,7 @@ def _code_key(expr: pl.Expr, scheme: str) -> pl.Expr:
 def resolve_country_codes(
     df: pl.DataFrame, code_col: str, crosswalk: pl.DataFrame, scheme: str, year_col: str | None = None
 ) -> pl.DataFrame:
-    """Add iso3 for a code column in `scheme` (iso3, iso2, iso_numeric, gw_code); null where unknown or ambiguous."""
+    """Add iso3 for a code column in `scheme` (iso3, iso2, iso_numeric, gw_code, cow_code); null if unknown/ambiguous."""
     if scheme not in CODE_SCHEMES:
         raise ValueError(f"unknown country code scheme {scheme!r}; expected one of {CODE_SCHEMES}")
     table = crosswalk.select(
