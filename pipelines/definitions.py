@@ -6,14 +6,32 @@ import os
 
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
-from pipelines.assets import nato, reconciliation, sipri, warehouse, worldbank
+from pipelines.assets import (
+    cfr,
+    cisa_kev,
+    dcid,
+    eurepoc,
+    mitre_attack,
+    nato,
+    reconciliation,
+    sipri,
+    warehouse,
+    worldbank,
+)
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
 
-ALL_ASSETS = [*worldbank.ASSETS, *sipri.ASSETS, *nato.ASSETS, *warehouse.ASSETS]
-ALL_CHECKS = [*worldbank.CHECKS, *sipri.CHECKS, *nato.CHECKS, *reconciliation.CHECKS]
+SOURCES = [worldbank, sipri, nato, eurepoc, cfr, dcid, cisa_kev, mitre_attack]
+ALL_ASSETS = [*(a for m in SOURCES for a in m.ASSETS), *warehouse.ASSETS]
+ALL_CHECKS = [*(c for m in SOURCES for c in m.CHECKS), *reconciliation.CHECKS]
 
 # Every asset and check, in one run: what `threatwatch run` and the Quickstart execute.
 threatwatch_job = define_asset_job("threatwatch_job", selection=AssetSelection.all())
+
+cyber_incidents_job = define_asset_job(
+    "cyber_incidents_job",
+    selection=AssetSelection.groups("cyber_incidents") | AssetSelection.groups("warehouse"),
+    description="Refresh the cyber-incident sources and republish.",
+)
 
 defense_spending_job = define_asset_job(
     "defense_spending_job",
@@ -30,13 +48,21 @@ defense_spending_weekly = ScheduleDefinition(
 )
 
 
+# KEV changes on weekdays; the incident catalogues and ATT&CK change weekly at most.
+kev_daily = ScheduleDefinition(name="kev_daily", job=define_asset_job(
+    "kev_job", selection=AssetSelection.keys("snapshot/cisa_kev").downstream()), cron_schedule="0 20 * * 1-5",
+    execution_timezone="UTC")
+cyber_incidents_weekly = ScheduleDefinition(name="cyber_incidents_weekly", job=cyber_incidents_job,
+                                            cron_schedule="0 7 * * 1", execution_timezone="UTC")
+
+
 def build_definitions(offline: bool = False) -> Definitions:
     """The Definitions object; `offline=True` runs every source from snapshots and bundled samples."""
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[threatwatch_job, defense_spending_job],
-        schedules=[defense_spending_weekly],
+        jobs=[threatwatch_job, defense_spending_job, cyber_incidents_job, kev_daily.job],
+        schedules=[defense_spending_weekly, kev_daily, cyber_incidents_weekly],
         resources={
             "http": HttpClientResource(offline=offline),
             "snapshots": SnapshotStoreResource(),

@@ -23,7 +23,12 @@ import polars as pl
 
 from pipelines.config import SQL_DIR, Paths
 from pipelines.lake import Lake
-from pipelines.reference import load_country_crosswalk, load_source_precedence, load_value_exceptions
+from pipelines.reference import (
+    load_country_crosswalk,
+    load_cyber_type_map,
+    load_source_precedence,
+    load_value_exceptions,
+)
 from pipelines.snapshots import SnapshotStore
 from pipelines.sources.registry import load_sources_table
 from pipelines.staged_tables import STAGED_TABLES, StagedTable
@@ -166,6 +171,7 @@ def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] 
         _insert_frame(con, "core.dim_country", load_country_crosswalk().drop("regex").sort("iso3"))
         _insert_frame(con, "meta.value_exceptions", load_value_exceptions())
         _insert_frame(con, "meta.source_precedence", load_source_precedence())
+        _insert_frame(con, "meta.cyber_type_map", load_cyber_type_map())
         _insert_frame(con, "meta.source_licences", load_sources_table().drop("default_base_url", "credentials_env"))
 
         loads, quarantine, validations = [], [], []

@@ -33,6 +33,24 @@ STG_SIPRI = StagedTable("stg_sipri", "sipri")
 STG_SIPRI_REGIONAL = StagedTable("stg_sipri_regional", "sipri")
 STG_SIPRI_FOOTNOTE = StagedTable("stg_sipri_footnote", "sipri")
 
+
+
+def incident_tables(source: str) -> tuple[StagedTable, StagedTable, StagedTable]:
+    """An incident source's incident, initiator and target tables, loading into the shared cyber shape."""
+    # Incident catalogues are republished whole, so only the latest snapshot is the source's current view.
+    return tuple(
+        StagedTable(f"stg_{source}_{kind}", source, keep_releases=False, loads_into=f"stg_cyber_{kind}")
+        for kind in ("incident", "initiator", "target")
+    )
+
+
+STG_EUREPOC = incident_tables("eurepoc")
+STG_CFR = incident_tables("cfr")
+STG_DCID = incident_tables("dcid")
+STG_CISA_KEV = StagedTable("stg_cisa_kev", "cisa_kev", keep_releases=False)
+STG_MITRE_ATTACK_GROUP = StagedTable("stg_mitre_attack_group", "mitre_attack", keep_releases=False)
+
 STAGED_TABLES: tuple[StagedTable, ...] = (
     STG_WORLDBANK, STG_WORLDBANK_AGGREGATE, STG_SIPRI, STG_SIPRI_REGIONAL, STG_SIPRI_FOOTNOTE, STG_NATO, STG_NATO_AGGREGATE,
+    *STG_EUREPOC, *STG_CFR, *STG_DCID, STG_CISA_KEV, STG_MITRE_ATTACK_GROUP,
 )

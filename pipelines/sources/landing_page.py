@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import re
 import tempfile
 from collections.abc import Callable
@@ -11,8 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from pipelines.http import FetchResult, HttpClient, redact
+from pipelines.http import HttpClient, redact
 from pipelines.snapshots import SnapshotDraft
+from pipelines.sources.conditional_get import fetch_into_draft
 
 
 class _LinkCollector(HTMLParser):
@@ -73,17 +73,7 @@ def fetch_linked_workbook(
         url = discover(_page_text(page.path, page.content_type), page_url)
     name = link_file_name(url)
     assert name is not None  # discover only returns links with a plain file name
-    etag, last_modified = draft.conditional_headers(name)
-    result = client.fetch_to_file(
-        source, url, draft.dest(name), etag=etag, last_modified=last_modified, expect="zip"  # xlsx is a zip
-    )
-    if result.status == 304:
-        draft.reuse_previous(name)
-    else:
-        draft.add_fetched(_with_origin(result, page_url), name)
+    # The page the link was found on goes into the file's params, so the manifest records it.
+    fetch_into_draft(client, draft, source, url, name, expect="zip",  # xlsx is a zip
+                     recorded_params={"discovered_from": redact(page_url)})
     return [name]
-
-
-def _with_origin(result: FetchResult, page_url: str) -> FetchResult:
-    """The result with the page the link was found on recorded in its params (the manifest keeps them)."""
-    return dataclasses.replace(result, params={**result.params, "discovered_from": redact(page_url)})

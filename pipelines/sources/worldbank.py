@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pipelines.http import FetchError, HttpClient
 from pipelines.snapshots import SnapshotDraft
+from pipelines.sources.conditional_get import fetch_into_draft
 
 SOURCE = "worldbank"
 WORLDBANK_BASE_URL = "https://api.worldbank.org"
@@ -91,15 +92,8 @@ def fetch_worldbank_countries(
 def fetch_worldbank_bulk(client: HttpClient, draft: SnapshotDraft, base_url: str, indicator: str) -> str:
     """The bulk CSV zip of one indicator as `{indicator}.csv.zip`, conditionally; a 304 reuses the previous file."""
     name = f"{indicator}.csv.zip"
-    etag, last_modified = draft.conditional_headers(name)
-    result = client.fetch_to_file(
-        SOURCE, f"{base_url.rstrip('/')}/v2/en/indicator/{indicator}", draft.dest(name),
-        params={"downloadformat": "csv"}, etag=etag, last_modified=last_modified, expect="zip",
-    )
-    if result.status == 304:
-        draft.reuse_previous(name)
-    else:
-        draft.add_fetched(result, name)
+    fetch_into_draft(client, draft, SOURCE, f"{base_url.rstrip('/')}/v2/en/indicator/{indicator}", name,
+                     params={"downloadformat": "csv"}, expect="zip")
     return name
 
 

@@ -120,3 +120,74 @@ CREATE TABLE staging.stg_sipri_footnote (
     snapshot_id       VARCHAR NOT NULL,
     release           VARCHAR NOT NULL
 );
+
+-- Cyber incident sources (eurepoc, cfr, dcid) stage into one conformed shape (transforms/cyber_incidents/schema.py).
+CREATE TABLE staging.stg_cyber_incident (
+    incident_id        VARCHAR NOT NULL,
+    source             VARCHAR NOT NULL,
+    source_incident_id VARCHAR NOT NULL,
+    title              VARCHAR,
+    description        VARCHAR,
+    start_date         DATE,
+    date_precision     VARCHAR,
+    end_date           DATE,
+    end_date_precision VARCHAR,
+    incident_types_raw VARCHAR[],
+    source_file        VARCHAR NOT NULL,
+    snapshot_id        VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_cyber_initiator (
+    incident_id        VARCHAR NOT NULL,
+    country_raw        VARCHAR,
+    iso3               VARCHAR,
+    actor              VARCHAR,
+    actor_type         VARCHAR,
+    attribution_basis  VARCHAR,
+    snapshot_id        VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_cyber_target (
+    incident_id        VARCHAR NOT NULL,
+    country_raw        VARCHAR,
+    iso3               VARCHAR,
+    sector             VARCHAR,
+    snapshot_id        VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_cisa_kev (
+    cve_id             VARCHAR NOT NULL,
+    vendor_project     VARCHAR NOT NULL,
+    product            VARCHAR NOT NULL,
+    vulnerability_name VARCHAR,
+    date_added         DATE NOT NULL,
+    short_description  VARCHAR,
+    required_action    VARCHAR,
+    due_date           DATE,
+    known_ransomware_campaign_use VARCHAR NOT NULL,
+    notes              VARCHAR,
+    cwes               VARCHAR[],
+    catalog_version    VARCHAR NOT NULL,
+    date_released      TIMESTAMPTZ,
+    source_file        VARCHAR NOT NULL,
+    snapshot_id        VARCHAR NOT NULL
+);
+
+CREATE TABLE staging.stg_mitre_attack_group (
+    stix_id            VARCHAR NOT NULL,
+    attack_id          VARCHAR,
+    name               VARCHAR NOT NULL,
+    aliases            VARCHAR[],
+    description        VARCHAR,
+    created            TIMESTAMPTZ,
+    modified           TIMESTAMPTZ,
+    revoked            BOOLEAN NOT NULL,
+    deprecated         BOOLEAN NOT NULL,
+    domains            VARCHAR[],
+    version            VARCHAR,
+    source_file        VARCHAR NOT NULL,
+    attributed_iso3    VARCHAR,
+    attribution_basis  VARCHAR,
+    attribution_rule   VARCHAR,
+    snapshot_id        VARCHAR NOT NULL
+);
