@@ -23,8 +23,6 @@ Decisions (SOURCES.md §2; the v1.1 files have no date-precision or codebook fie
 from __future__ import annotations
 
 import ast
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA
+from transforms.csv_rows import read_csv_rows
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_names
 
@@ -92,19 +91,7 @@ def _fail(file: str, problem: str) -> SourceFormatError:
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    raw = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf")
-    if raw[:200].lstrip().startswith(b"<"):
-        raise _fail(path.name, "got HTML/XML instead of a EuRepoC CSV")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise _fail(path.name, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
-    except csv.Error as e:
-        raise _fail(path.name, f"unreadable CSV: {e}") from e
-    if not rows:
-        raise _fail(path.name, "empty file")
+    rows = read_csv_rows(path, SOURCE, "a EuRepoC CSV")
     return rows[0], rows[1:]
 
 
