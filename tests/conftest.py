@@ -9,6 +9,8 @@ from typing import Iterator
 
 import pytest
 
+pytest_plugins = ["tests.fetch_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.http import FetchError, HttpClient, HttpSettings
+from pipelines.http import FetchError, HttpClient
 from pipelines.snapshots import MANIFEST, Manifest, SnapshotStore
 from pipelines.sources.nato import discover_nato_workbook_url, fetch_nato_snapshot
 
@@ -59,26 +58,6 @@ def test_no_excel_tables_link_is_a_fetch_error() -> None:
     with pytest.raises(FetchError, match=r"topic page has no def-exp \.xlsx link \(4 links seen\)") as err:
         discover_nato_workbook_url(_topic(), PAGE)
     assert err.value.source == "nato" and err.value.url == PAGE
-
-
-@pytest.fixture
-def server(httpserver_ipv4: HTTPServer) -> HTTPServer:
-    return httpserver_ipv4
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> HttpClient:
-    return HttpClient(HttpSettings(max_attempts=3), sleep=sleeps.append)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SnapshotStore:
-    return SnapshotStore(tmp_path / "snapshots")
 
 
 def _base(server: HTTPServer) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from pathlib import Path
 
 import openpyxl
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.http import FetchError, HttpClient, HttpSettings
+from pipelines.http import FetchError, HttpClient
 from pipelines.snapshots import MANIFEST, Manifest, SnapshotStore
 from pipelines.sources.sipri import discover_sipri_workbook_url, fetch_sipri_snapshot
 
@@ -86,26 +85,6 @@ def test_no_workbook_link_is_a_fetch_error() -> None:
     with pytest.raises(FetchError, match=r"no Milex workbook link \(6 links seen\)") as err:
         discover_sipri_workbook_url(html, PAGE)
     assert err.value.source == "sipri" and err.value.url == PAGE
-
-
-@pytest.fixture
-def server(httpserver_ipv4: HTTPServer) -> HTTPServer:
-    return httpserver_ipv4
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float]) -> HttpClient:
-    return HttpClient(HttpSettings(max_attempts=3), sleep=sleeps.append)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SnapshotStore:
-    return SnapshotStore(tmp_path / "snapshots")
 
 
 def _base(server: HTTPServer) -> str:
