@@ -7,6 +7,7 @@ reader never sees half a file. Publish only takes snapshots whose validation pas
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -35,7 +36,8 @@ class Lake:
         self.root = Path(root)
 
     def path(self, table: str, snapshot_id: str, kind: str = "parquet") -> Path:
-        suffix = {"parquet": ".parquet", "validation": ".validation.json", "quarantine": ".quarantine.parquet"}[kind]
+        suffix = {"parquet": ".parquet", "validation": ".validation.json", "quarantine": ".quarantine.parquet",
+                  "failed": ".failed.json"}[kind]
         return self.root / table / f"{snapshot_id}{suffix}"
 
     def write(self, table: str, snapshot_id: str, frame: pl.DataFrame) -> Path:
@@ -71,6 +73,17 @@ class Lake:
         """The stored verdict for one staged snapshot, if it was validated."""
         path = self.path(table, snapshot_id, "validation")
         return ValidationReport.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def record_staging_failure(self, table: str, snapshot_id: str, error: str) -> Path:
+        """Remember that a snapshot could not be staged, so later runs do not retry it behind the latest."""
+        target = self.path(table, snapshot_id, "failed")
+        _atomic_write(target, lambda p: p.write_text(json.dumps({"error": error}), encoding="utf-8"))
+        return target
+
+    def failed(self, table: str) -> set[str]:
+        """Snapshots whose staging failed."""
+        folder = self.root / table
+        return {p.name[: -len(".failed.json")] for p in folder.glob("*.failed.json")} if folder.is_dir() else set()
 
     def snapshots(self, table: str) -> list[str]:
         """Snapshot ids staged for a table, oldest first (ids sort by time)."""

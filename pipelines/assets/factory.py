@@ -4,7 +4,6 @@ A source module describes itself with a `SourceAssets` (how to fetch, where its 
 stage a snapshot's files, which suite guards each staged table) and gets its Dagster definitions here.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,10 +33,10 @@ from pipelines.acquire import AcquiredSnapshot, acquire_snapshot
 from pipelines.assets.metadata import frame_preview, frame_schema
 from pipelines.config import SAMPLES_DIR
 from pipelines.http import FetchError
-from pipelines.sources.credentials import MissingCredentialsError
 from pipelines.lake import Lake
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource
 from pipelines.snapshots import Manifest, SnapshotDraft, SnapshotStore
+from pipelines.sources.credentials import MissingCredentialsError
 from pipelines.sources.registry import source_info
 from pipelines.staged_tables import StagedTable
 from pipelines.validation import Expect, ValidationReport, run_suite
@@ -48,7 +47,6 @@ from transforms.quarantine import to_quarantine_records
 SuiteBuilder = Callable[[pl.DataFrame, Optional[int]], "tuple[list[Expect], pl.DataFrame, str]"]
 # A stager: (snapshot files, snapshot id) -> {table name: (staged frame, rejected rows with `reason`)}.
 Stager = Callable[[list[Path], str], "dict[str, tuple[pl.DataFrame, pl.DataFrame]]"]
-Fetcher = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ def _snapshots_to_stage(store: SnapshotStore, lake: Lake, spec: SourceAssets) ->
     if not manifests:
         return []  # the snapshot asset has already said why, loudly; nothing to stage is not an error
     first = spec.outputs[0].table.name
-    failed = {p.name.split(".")[0] for p in (lake.root / first).glob("*.failed.json")} if (lake.root / first).is_dir() else set()
+    failed = lake.failed(first)
     staged = set(lake.snapshots(first))
     todo = [m for m in manifests[:-1] if m.snapshot_id not in staged and m.snapshot_id not in failed]
     return todo + [manifests[-1]]
@@ -188,10 +186,9 @@ def build_source_assets(spec: SourceAssets) -> tuple[list[AssetsDefinition], lis
             try:
                 tables = spec.stage(files, manifest.snapshot_id)
             except SourceFormatError as exc:
-                marker = lake_.path(spec.outputs[0].table.name, manifest.snapshot_id, "parquet").with_suffix(".failed.json")
-                marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.write_text(json.dumps({"error": str(exc.with_snapshot(manifest.snapshot_id))}))
-                raise exc.with_snapshot(manifest.snapshot_id) from exc
+                named = exc.with_snapshot(manifest.snapshot_id)
+                lake_.record_staging_failure(spec.outputs[0].table.name, manifest.snapshot_id, str(named))
+                raise named from exc
             for o in spec.outputs:
                 frame, rejected = tables[o.table.name]
                 lake_.write(o.table.name, manifest.snapshot_id, frame)
