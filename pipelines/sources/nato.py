@@ -9,7 +9,6 @@ from pipelines.snapshots import SnapshotDraft
 from pipelines.sources.landing_page import fetch_linked_workbook, link_file_name, page_links
 
 SOURCE = "nato"
-NATO_BASE_URL = "https://www.nato.int"
 TOPIC_PATH = "/cps/en/natohq/topics_49198.htm"
 # Seen: 240617-def-exp-2024-TABLES-en.xlsx, def-exp-2025-en.xlsx, def-exp-2026-en.xlsx
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")

@@ -9,7 +9,6 @@ from pipelines.snapshots import SnapshotDraft
 from pipelines.sources.landing_page import fetch_linked_workbook, link_file_name, page_links
 
 SOURCE = "sipri"
-SIPRI_BASE_URL = "https://www.sipri.org"
 LANDING_PATH = "/databases/milex"
 # Seen: SIPRI-Milex-data-1949-2025_v1.2.xlsx, …1949-2024_2.xlsx, …1948-2023.xlsx, …1949-2020_0.xlsx
 WORKBOOK_NAME = re.compile(r"SIPRI-Milex-data-(\d{4})-(\d{4})(?:_v?([\d.]+)|_(\d+))?\.xlsx", re.I)

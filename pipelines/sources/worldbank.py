@@ -10,7 +10,6 @@ from pipelines.snapshots import SnapshotDraft
 from pipelines.sources.conditional_get import fetch_into_draft
 
 SOURCE = "worldbank"
-WORLDBANK_BASE_URL = "https://api.worldbank.org"
 WORLDBANK_INDICATORS = ("MS.MIL.XPND.GD.ZS", "MS.MIL.XPND.CD", "MS.MIL.XPND.ZS", "MS.MIL.TOTL.P1")
 
 
