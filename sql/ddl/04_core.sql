@@ -7,6 +7,7 @@ CREATE TABLE core.dim_country (
     iso_numeric       VARCHAR,
     gw_code           INTEGER,
     cow_code          INTEGER,
+    fips_code         VARCHAR,  -- FIPS 10-4 (GDELT geo codes); several joined with ";" (PSE = WE;GZ)
     region            VARCHAR,
     continent         VARCHAR,
     nato_member_since INTEGER,

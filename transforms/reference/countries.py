@@ -19,6 +19,11 @@ Decisions recorded in data/reference/country_entities_extra.csv: YUG is the SFRY
 covers FRY + State Union (1992-2006), although ISO kept the code YUG for the FRY until 2003; North
 Yemen is the non-ISO code YAR (ISO kept YE/YEM for unified Yemen), South Vietnam likewise RVN;
 RUS starts in 1992 so that 1991, the USSR's last year, stays Soviet.
+
+FIPS 10-4 (GDELT's *Geo_CountryCode): `fips_code` holds every FIPS code of an entity, ';'-joined, the
+GeoNames code first, then those of data/reference/fips_codes.csv, which adds what GeoNames lacks (FIPS splits
+some ISO entities: Palestine = WE;GZ, the US minor islands and the Iles Eparses have a code each) and lists the
+codes that name no entity of the crosswalk (FIPS_WITHOUT_COUNTRY: oceans, disputed islands, ...).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ CROSSWALK_SCHEMA = pl.Schema(
         "iso_numeric": pl.String,
         "gw_code": pl.Int32,
         "cow_code": pl.Int32,
+        "fips_code": pl.String,  # FIPS 10-4, ';'-joined where FIPS has several codes for the entity
         "region": pl.String,
         "continent": pl.String,
         "nato_member_since": pl.Int32,
@@ -49,7 +55,14 @@ CROSSWALK_SCHEMA = pl.Schema(
     }
 )
 ALIAS_SCHEMA = pl.Schema({"alias_key": pl.String, "iso3": pl.String, "origin": pl.String})
-CODE_SCHEMES = ("iso3", "iso2", "iso_numeric", "gw_code", "cow_code")
+CODE_SCHEMES = ("iso3", "iso2", "iso_numeric", "gw_code", "cow_code", "fips")
+# The crosswalk column of a scheme whose name differs from it.
+_SCHEME_COLUMNS = {"fips": "fips_code"}
+FIPS_SEPARATOR = ";"
+FIPS_CODES_SCHEMA = pl.Schema({"fips_code": pl.String, "iso3": pl.String, "origin": pl.String})
+# FIPS 10-4 codes that name no entity of the crosswalk, each documented in data/reference/fips_codes.csv
+# (empty iso3 there): a GDELT event coded to one keeps a null iso3 and is not rejected.
+FIPS_WITHOUT_COUNTRY = frozenset({"AX", "DX", "NT", "OS", "PF", "PG"})
 
 # Columns of country_entities_extra.csv that fill or override what the libraries give.
 _EXTRA_OVERRIDES = (
@@ -84,6 +97,7 @@ def build_country_crosswalk(
     extra_entities: pl.DataFrame,
     memberships: pl.DataFrame,
     cow_codes: pl.DataFrame | None = None,
+    fips_codes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """countries.csv: pycountry's current countries plus the extra entities, enriched from coco, sorted by iso3."""
     extra = extra_entities.select("iso3", *(pl.col(c).alias(f"x_{c}") for c in _EXTRA_OVERRIDES))
@@ -117,6 +131,7 @@ def build_country_crosswalk(
         pl.coalesce("x_iso_numeric", "iso_numeric", "coco_numeric").str.zfill(3).alias("iso_numeric"),
         pl.coalesce(_year("x_gw_code"), _year("coco_gw")).alias("gw_code"),
         pl.lit(None, pl.Int32).alias("cow_code"),
+        pl.lit(None, pl.String).alias("fips_code"),
         pl.coalesce("x_region", "coco_region").alias("region"),
         pl.coalesce("x_continent", "coco_continent").alias("continent"),
         _year("x_valid_from").alias("valid_from"),
@@ -131,6 +146,8 @@ def build_country_crosswalk(
         raise ValueError(f"memberships for iso3 codes not in the crosswalk: {unknown}")
     if cow_codes is not None:
         crosswalk = _with_cow_codes(crosswalk, cow_codes)
+    if fips_codes is not None:
+        crosswalk = _with_fips_codes(crosswalk, fips_codes)
     member_years = memberships.select(
         "iso3", *(_year(c).alias(c) for c in ("nato_member_since", "eu_member_since", "eu_member_until"))
     )
@@ -157,6 +174,48 @@ def _with_cow_codes(crosswalk: pl.DataFrame, cow_codes: pl.DataFrame) -> pl.Data
         crosswalk.join(overrides, on="iso3", how="left")
         .with_columns(pl.when(pl.col("_listed")).then(pl.col("_cow")).otherwise(pl.col("gw_code")).alias("cow_code"))
         .drop("_cow", "_listed")
+    )
+
+
+def combine_fips_codes(geonames: pl.DataFrame, hand: pl.DataFrame) -> pl.DataFrame:
+    """FIPS code -> iso3 (null: no country) from GeoNames (fips_code, iso3), the hand file adding or overriding."""
+    def codes(frame: pl.DataFrame, origin: str) -> pl.DataFrame:
+        return frame.select(
+            pl.col("fips_code").str.strip_chars().str.to_uppercase(),
+            pl.col("iso3").str.strip_chars().replace("", None),
+            pl.lit(origin).alias("origin"),
+        ).filter(pl.col("fips_code").fill_null("") != "")
+
+    hand_codes = codes(hand, "hand")
+    for frame, what in ((hand_codes, "fips_codes.csv"), (codes(geonames, "geonames"), "the GeoNames table")):
+        repeated = frame.filter(pl.col("fips_code").is_duplicated())["fips_code"].unique().sort().to_list()
+        if repeated:
+            raise ValueError(f"{what} lists a FIPS code more than once: {repeated}")
+    without = set(hand_codes.filter(pl.col("iso3").is_null())["fips_code"].to_list())
+    if without != FIPS_WITHOUT_COUNTRY:
+        raise ValueError(
+            f"fips_codes.csv rows without iso3 {sorted(without)} differ from FIPS_WITHOUT_COUNTRY "
+            f"{sorted(FIPS_WITHOUT_COUNTRY)}: keep the two in step"
+        )
+    combined = pl.concat([hand_codes, codes(geonames, "geonames").join(hand_codes, on="fips_code", how="anti")])
+    return combined.select(FIPS_CODES_SCHEMA.names()).cast(dict(FIPS_CODES_SCHEMA)).sort("fips_code")
+
+
+def _with_fips_codes(crosswalk: pl.DataFrame, fips_codes: pl.DataFrame) -> pl.DataFrame:
+    """fips_code = the entity's FIPS codes, GeoNames' first, then the hand file's in code order."""
+    mapped = fips_codes.filter(pl.col("iso3").is_not_null())
+    unknown = mapped.join(crosswalk, on="iso3", how="anti").select("fips_code", "iso3").rows()
+    if unknown:
+        raise ValueError(f"FIPS codes for iso3 codes not in the crosswalk (map them in fips_codes.csv): {unknown}")
+    joined = (
+        mapped.sort([pl.col("iso3"), pl.col("origin") != "geonames", pl.col("fips_code")])
+        .group_by("iso3", maintain_order=True)
+        .agg(pl.col("fips_code").str.join(FIPS_SEPARATOR).alias("_fips"))
+    )
+    return (
+        crosswalk.join(joined, on="iso3", how="left")
+        .with_columns(pl.col("_fips").alias("fips_code"))
+        .drop("_fips")
     )
 
 
@@ -288,7 +347,7 @@ def resolve_country_names(
 
 def _code_key(expr: pl.Expr, scheme: str) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
-    if scheme in ("iso3", "iso2"):
+    if scheme in ("iso3", "iso2", "fips"):
         return text.str.to_uppercase()
     # Spreadsheets turn codes into floats ("4.0"); numeric codes are compared as integers.
     number = text.str.replace(r"\.0+$", "").cast(pl.Int32, strict=False)
@@ -298,14 +357,19 @@ def _code_key(expr: pl.Expr, scheme: str) -> pl.Expr:
 def resolve_country_codes(
     df: pl.DataFrame, code_col: str, crosswalk: pl.DataFrame, scheme: str, year_col: str | None = None
 ) -> pl.DataFrame:
-    """Add iso3 for a code column in `scheme` (iso3, iso2, iso_numeric, gw_code, cow_code); null if unknown/ambiguous."""
+    """Add iso3 for a code column in `scheme` (see CODE_SCHEMES; fips = FIPS 10-4); null if unknown/ambiguous."""
     if scheme not in CODE_SCHEMES:
         raise ValueError(f"unknown country code scheme {scheme!r}; expected one of {CODE_SCHEMES}")
-    table = crosswalk.select(
-        _code_key(pl.col(scheme), scheme).alias("_key"),
+    codes = crosswalk.select(
+        pl.col(_SCHEME_COLUMNS.get(scheme, scheme)).alias("_code"), "iso3", "valid_from", "valid_until", "is_historical"
+    )
+    if scheme == "fips":  # an entity may hold several FIPS codes (PSE: WE;GZ)
+        codes = codes.with_columns(pl.col("_code").str.split(FIPS_SEPARATOR)).explode("_code")
+    table = codes.select(
+        _code_key(pl.col("_code"), scheme).alias("_key"),
         pl.col("iso3").alias("_cand"),
         "valid_from", "valid_until", "is_historical",
-    ).filter(pl.col("_key").is_not_null())
+    ).filter(pl.col("_key").is_not_null() & (pl.col("_key").cast(pl.String) != ""))
     on = [code_col] if year_col is None else [code_col, year_col]
     keys = df.select(on).unique().with_columns(_code_key(pl.col(code_col), scheme).alias("_key"))
     # Without a year a shared code (GW 365 = SUN and RUS) means the one current entity, if exactly one.
