@@ -1,0 +1,165 @@
+"""GDELT 2.0 file plumbing: the `<size> <md5> <url>` file lists, their 15-minute slots, and safe zip reading.
+
+Decisions (SOURCES.md §3):
+- masterfilelist.txt and lastupdate.txt share one line format, `<bytes> <md5> <url>`, one space apart. The
+  URL's file name is `<YYYYMMDDHHMMSS>.<kind>.<ext>.zip` with kind export | mentions | gkg; the extension is
+  `CSV` for export and mentions and `csv` for gkg, so it is matched without regard to case. Any other line
+  (a blank line excepted) fails naming its line number: a list we cannot read must not look like an empty one.
+  The translingual lists (masterfilelist-translation.txt, `<ts>.translation.export.CSV.zip`) are not read here.
+- The 15-minute sequence has holes (no file was ever published for some slots): missing_export_slots lists
+  them so a backfill can report them instead of failing or silently skipping.
+- A GDELT zip holds one member. read_single_member_zip refuses, before decompressing anything: more or fewer
+  than one member, a member name that is not the expected bare name (no directory part, no `..`, no absolute
+  path), encryption, an unknown compression method, a declared size over the cap, or a declared compression
+  ratio over a sane bound (deflate on text gives ~5-15x; zeros give ~1000x); while decompressing it stops as
+  soon as the stream passes the declared size, so a lying header cannot inflate past the cap either.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import polars as pl
+
+from transforms.errors import SourceFormatError
+
+SOURCE = "gdelt"
+
+FILE_LIST_SCHEMA = pl.Schema(
+    {
+        "size": pl.Int64,
+        "md5": pl.Utf8,
+        "url": pl.Utf8,
+        "file_name": pl.Utf8,
+        "timestamp": pl.Datetime("us", "UTC"),
+        "kind": pl.Utf8,  # export | mentions | gkg
+    }
+)
+FILE_KINDS = ("export", "mentions", "gkg")
+SLOT = timedelta(minutes=15)
+
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024  # a 15-minute export is ~0.2-2 MB unzipped
+DEFAULT_MAX_COMPRESSION_RATIO = 100.0
+_CHUNK = 1024 * 1024
+
+_LIST_LINE = (
+    r"^(?<size>\d+) (?<md5>[0-9a-fA-F]{32}) "
+    r"(?<url>\S*?(?<file_name>(?<stamp>\d{14})\.(?<kind>export|mentions|gkg)\.[cC][sS][vV]\.zip))$"
+)
+
+
+def parse_gdelt_file_list(text: str | bytes, file_name: str) -> pl.DataFrame:
+    """masterfilelist.txt / lastupdate.txt lines -> size, md5, url, file_name, timestamp (UTC), kind."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SourceFormatError(SOURCE, file_name, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
+    lines = (
+        pl.DataFrame({"text": text.split("\n")})
+        .with_row_index("line", offset=1)
+        .with_columns(pl.col("text").str.strip_chars_end("\r"))
+        .filter(pl.col("text").str.strip_chars() != "")
+    )
+    parsed = lines.with_columns(pl.col("text").str.extract_groups(_LIST_LINE).alias("m")).unnest("m")
+    parsed = parsed.with_columns(
+        pl.col("stamp").str.to_datetime("%Y%m%d%H%M%S", time_zone="UTC", strict=False).alias("timestamp"),
+        pl.col("size").cast(pl.Int64, strict=False),
+    )
+    bad = parsed.filter(pl.col("url").is_null() | pl.col("timestamp").is_null() | pl.col("size").is_null())
+    if bad.height:
+        line, content = bad.row(0, named=True)["line"], bad.row(0, named=True)["text"]
+        raise SourceFormatError(
+            SOURCE, file_name,
+            f"line {line}: expected '<bytes> <md5> <url of a <YYYYMMDDHHMMSS>.export|mentions|gkg.CSV.zip>', "
+            f"got {content[:120]!r}",
+        )
+    return parsed.select(
+        "size", pl.col("md5").str.to_lowercase(), "url", "file_name", "timestamp", "kind"
+    ).cast(dict(FILE_LIST_SCHEMA))
+
+
+def _utc(moment: datetime) -> datetime:
+    """The moment in UTC (a naive one is taken as UTC)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def missing_export_slots(file_list: pl.DataFrame, start: datetime, end: datetime) -> list[datetime]:
+    """The 15-minute UTC slots from start to end (both included; naive = UTC) that have no export file."""
+    first, last = _utc(start), _utc(end)
+    offset = (first - first.replace(minute=0, second=0, microsecond=0)) % SLOT
+    if offset:
+        first += SLOT - offset  # the first slot at or after `start`
+    present = set(file_list.filter(pl.col("kind") == "export")["timestamp"].to_list())
+    missing, slot = [], first
+    while slot <= last:
+        if slot not in present:
+            missing.append(slot)
+        slot += SLOT
+    return missing
+
+
+def read_single_member_zip(
+    path: Path,
+    member_pattern: str,
+    *,
+    expected_member: str | None = None,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    max_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+    source: str = SOURCE,
+) -> tuple[str, bytes]:
+    """(member name, bytes) of a zip's one member, refusing traversal, bombs and lying headers (see module doc)."""
+    path = Path(path)
+
+    def refuse(problem: str) -> SourceFormatError:
+        return SourceFormatError(source, path.name, problem)
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise refuse(f"not a readable zip file ({e})") from e
+    with archive:
+        members = archive.infolist()
+        if len(members) != 1:
+            raise refuse(f"expected exactly one member, found {len(members)}: {[m.filename for m in members][:5]}")
+        info = members[0]
+        name = info.filename
+        if "/" in name or "\\" in name or ".." in name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+            raise refuse(f"member name {name!r} has a directory part, '..' or an absolute path (refused)")
+        if not re.fullmatch(member_pattern, name) or (expected_member is not None and name != expected_member):
+            wanted = expected_member or member_pattern
+            raise refuse(f"member name {name!r} is not the expected {wanted!r}")
+        if info.flag_bits & 0x1:
+            raise refuse(f"member {name!r} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise refuse(f"member {name!r} uses unsupported compression method {info.compress_type}")
+        if info.file_size > max_uncompressed_bytes:
+            raise refuse(
+                f"member {name!r} declares {info.file_size} bytes uncompressed, over the cap of "
+                f"{max_uncompressed_bytes} (refused before decompressing)"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > max_ratio:
+            raise refuse(
+                f"member {name!r} declares a compression ratio of {ratio:.0f}:1, over the bound of "
+                f"{max_ratio:.0f}:1 (zip bomb? refused before decompressing)"
+            )
+        limit = min(info.file_size, max_uncompressed_bytes)
+        chunks, total = [], 0
+        try:
+            with archive.open(info) as stream:
+                while chunk := stream.read(_CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise refuse(
+                            f"member {name!r} decompresses past its declared size of {info.file_size} bytes (refused)"
+                        )
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, EOFError, OSError) as e:
+            raise refuse(f"member {name!r} is corrupt ({e})") from e
+        if total != info.file_size:
+            raise refuse(f"member {name!r} gave {total} bytes, its header declares {info.file_size}")
+    return name, b"".join(chunks)
