@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Callable, Literal, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import IncompleteRead
@@ -46,13 +47,34 @@ def redact_params(params: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class FetchError(Exception):
-    """A download failed for good; the message names the source, the (redacted) URL and the problem."""
+    """A download failed for good; the message names the source, the (redacted) URL and the problem.
 
-    def __init__(self, source: str, url: str, problem: str):
+    `status` is the HTTP status of an answer that was refused without retrying (401, 404, ...), else None.
+    """
+
+    def __init__(self, source: str, url: str, problem: str, *, status: int | None = None, method: str = "GET"):
         self.source = source
         self.url = redact(url)
         self.problem = redact(problem)
-        super().__init__(f"[{source}] GET {self.url}: {self.problem}")
+        self.status = status
+        self.method = method
+        super().__init__(f"[{source}] {method} {self.url}: {self.problem}")
+
+
+class CredentialRedirectError(requests.exceptions.RequestException):
+    """A redirect would carry a credential header to another origin (requests strips only Authorization)."""
+
+
+def _refuse_credential_redirects(resp: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """Session response hook: refuse a redirect off the request's origin when a credential header was sent."""
+    location = resp.headers.get("Location") if resp.is_redirect else None
+    if location and any(_SECRET_NAME.search(name) for name in resp.request.headers):
+        here, there = urlsplit(resp.request.url or ""), urlsplit(urljoin(resp.request.url or "", location))
+        if (here.scheme, here.netloc.lower()) != (there.scheme, there.netloc.lower()):
+            resp.close()
+            problem = f"refused a redirect to {redact(location)}: it would carry a credential header"
+            raise CredentialRedirectError(problem)
+    return resp
 
 
 class _Retryable(Exception):
@@ -179,6 +201,7 @@ class HttpClient:
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
+        self.session.hooks["response"].append(_refuse_credential_redirects)
         self._sleep = sleep
 
     def fetch_to_file(
@@ -221,19 +244,34 @@ class HttpClient:
         self, source: str, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> Any:
         """GET a small JSON document into memory, with the same retries and HTML rejection as fetch_to_file."""
-        shown = _shown_url(url, params)
+        return self._json(source, url, _shown_url(url, params), params=params, headers=headers)
+
+    def post_form(
+        self, source: str, url: str, form: dict[str, str], *, headers: dict[str, str] | None = None
+    ) -> Any:
+        """POST a form (e.g. an OAuth token request) and return the JSON answer, with get_json's retries and checks.
+
+        The form travels in the body only: its values (passwords) never reach a message, a log line or a URL.
+        """
+        return self._json(source, url, redact(url), headers=headers, form=form)
+
+    def _json(
+        self, source: str, url: str, shown: str, *, params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None, form: dict[str, str] | None = None,
+    ) -> Any:
+        method = "GET" if form is None else "POST"
 
         def once() -> Any:
-            with self._open(source, url, params, dict(headers or {}), shown, conditional=False) as resp:
+            with self._open(source, url, params, dict(headers or {}), shown, conditional=False, form=form) as resp:
                 buf = bytearray()
-                size, _, head = self._stream(resp, buf.extend, source, shown)
+                size, _, head = self._stream(resp, buf.extend, source, shown, method)
                 self._check_length(resp, size)
                 try:
                     return _check_body("json", resp.headers.get("Content-Type", ""), head, lambda: bytes(buf))
                 except ValueError as e:
-                    raise FetchError(source, shown, str(e)) from None
+                    raise FetchError(source, shown, str(e), method=method) from None
 
-        return self._retrying(source, shown, once)
+        return self._retrying(source, shown, once, method)
 
     def _open(
         self,
@@ -244,28 +282,32 @@ class HttpClient:
         shown: str,
         *,
         conditional: bool,
+        form: dict[str, str] | None = None,
     ) -> requests.Response:
-        """Send one GET; return a 200 (or a 304 to a conditional GET), else raise."""
+        """Send one GET (or a POST of `form`); return a 200 (or a 304 to a conditional GET), else raise."""
         s = self.settings
+        method = "GET" if form is None else "POST"
         try:
-            resp = self.session.get(
-                url, params=params, headers=headers, stream=True, timeout=(s.connect_timeout, s.read_timeout)
+            resp = self.session.request(
+                method, url, params=params, data=form, headers=headers, stream=True,
+                timeout=(s.connect_timeout, s.read_timeout),
             )
         except requests.exceptions.SSLError as e:  # a certificate problem will not fix itself
-            raise FetchError(source, shown, f"TLS error: {e}") from None
+            raise FetchError(source, shown, f"TLS error: {e}", method=method) from None
         except requests.exceptions.Timeout as e:
             raise _Retryable(f"timed out ({type(e).__name__})") from None
         except requests.exceptions.ConnectionError as e:
             raise _Retryable(f"connection failed: {e}") from None
         except requests.exceptions.RequestException as e:
-            raise FetchError(source, shown, f"request failed: {e}") from None
+            raise FetchError(source, shown, f"request failed: {e}", method=method) from None
         status = resp.status_code
         if status == 200 or (status == 304 and conditional):
             return resp
         resp.close()
         if status in (408, 429) or 500 <= status <= 599:
             raise _Retryable(f"HTTP {status}", parse_retry_after(resp.headers.get("Retry-After")))
-        raise FetchError(source, shown, f"HTTP {status} {resp.reason or ''}".rstrip() + " (not retried)")
+        problem = f"HTTP {status} {resp.reason or ''}".rstrip() + " (not retried)"
+        raise FetchError(source, shown, problem, status=status, method=method)
 
     def _download(
         self, source: str, shown: str, resp: requests.Response, dest: Path, expect: Expect | None
@@ -293,7 +335,7 @@ class HttpClient:
         return size, sha256
 
     def _stream(
-        self, resp: requests.Response, write: Callable[[bytes], Any], source: str, shown: str
+        self, resp: requests.Response, write: Callable[[bytes], Any], source: str, shown: str, method: str = "GET"
     ) -> tuple[int, str, bytes]:
         """Copy the body through write(); return (size, sha256, first bytes), enforcing max_bytes."""
         digest, size, head = hashlib.sha256(), 0, b""
@@ -301,7 +343,8 @@ class HttpClient:
             for chunk in resp.iter_content(_CHUNK):
                 size += len(chunk)
                 if size > self.settings.max_bytes:
-                    raise FetchError(source, shown, f"body exceeds the {self.settings.max_bytes} byte limit")
+                    problem = f"body exceeds the {self.settings.max_bytes} byte limit"
+                    raise FetchError(source, shown, problem, method=method)
                 digest.update(chunk)
                 if len(head) < _HEAD:
                     head += chunk[: _HEAD - len(head)]
@@ -315,7 +358,7 @@ class HttpClient:
         except requests.exceptions.ConnectionError as e:  # includes read timeouts mid-body
             raise _Retryable(f"connection failed while reading the body: {e}") from None
         except requests.exceptions.ContentDecodingError as e:
-            raise FetchError(source, shown, f"cannot decode the body: {e}") from None
+            raise FetchError(source, shown, f"cannot decode the body: {e}", method=method) from None
         return size, digest.hexdigest(), head
 
     @staticmethod
@@ -333,7 +376,7 @@ class HttpClient:
         if declared is not None and size != declared:
             raise _Retryable(f"truncated: got {size} of {declared} bytes")
 
-    def _retrying(self, source: str, shown: str, attempt: Callable[[], T]) -> T:
+    def _retrying(self, source: str, shown: str, attempt: Callable[[], T], method: str = "GET") -> T:
         """Run attempt() until it succeeds, fails for good, or max_attempts is reached."""
         s = self.settings
         for n in range(1, s.max_attempts + 1):
@@ -342,10 +385,11 @@ class HttpClient:
             except _Retryable as e:
                 if n == s.max_attempts:
                     tries = f"{n} attempt{'s' if n > 1 else ''}"
-                    raise FetchError(source, shown, f"{e.cause}; gave up after {tries}") from None
+                    raise FetchError(source, shown, f"{e.cause}; gave up after {tries}", method=method) from None
                 wait = self._wait(n, e.retry_after)
                 log.warning(
-                    "[%s] GET %s: %s; retry %d/%d in %.1fs", source, shown, redact(e.cause), n + 1, s.max_attempts, wait
+                    "[%s] %s %s: %s; retry %d/%d in %.1fs",
+                    source, method, shown, redact(e.cause), n + 1, s.max_attempts, wait,
                 )
                 self._sleep(wait)
         raise AssertionError("unreachable")
