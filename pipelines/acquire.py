@@ -63,3 +63,17 @@ def acquire_snapshot(
     if manifest is None:
         return AcquiredSnapshot(store.latest(source), "unchanged")
     return AcquiredSnapshot(manifest, "fetched")
+
+
+def commit_event_snapshot(store: SnapshotStore, draft: SnapshotDraft, source: str, origin: str) -> Manifest:
+    """Commit an event-source draft, or reuse any earlier snapshot with the same content.
+
+    Event sources keep many snapshots side by side (one per GDELT file, per ACLED window), so
+    "unchanged" means equal to any of them, not only to the latest.
+    """
+    existing = store.find(source, draft.content())
+    if existing is not None:
+        draft.discard()
+        return existing
+    manifest = _commit(draft, source, origin)
+    return manifest if manifest is not None else store.latest(source)

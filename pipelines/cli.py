@@ -24,6 +24,9 @@ def _cmd_snapshot_import(args: argparse.Namespace) -> int:
 
     info = source_info(args.source)
     store = SnapshotStore(paths_from_env().snapshots)
+    if args.source == "gdelt" and len(args.files) > 1:
+        # A GDELT snapshot is one 15-minute export file, as the fetcher stores them: import each on its own.
+        return max(_cmd_snapshot_import(argparse.Namespace(source="gdelt", files=[f])) for f in args.files)
     manifest = store.import_files(
         args.source, [Path(f) for f in args.files], publisher=info.publisher, licence=info.licence,
         licence_url=info.licence_url, citation=info.citation,
@@ -36,6 +39,15 @@ def _cmd_snapshot_import(args: argparse.Namespace) -> int:
     for f in manifest.files:
         print(f"  {f.name}  {f.bytes} B  sha256 {f.sha256}")
     return 0
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    from pipelines.run import run_backfill  # Dagster import is slow; only runs need it
+
+    result = run_backfill(args.source, args.start, args.end, offline=args.offline,
+                          fetch_format=args.format, version=args.version)
+    print(result.render())
+    return 0 if result.success else 1
 
 
 def _cmd_snapshot_list(args: argparse.Namespace) -> int:
@@ -106,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--select", help="Dagster asset selection, e.g. 'group:defense_spending' or 'key:staging/*'")
     run.add_argument("--worldbank-format", choices=["api", "bulk"], default="api", help="live World Bank format")
     run.set_defaults(func=_cmd_run)
+
+    back = sub.add_parser("backfill", help="fetch and stage an event source over a partition range, then publish")
+    back.add_argument("source", choices=["ucdp_ged", "acled", "gdelt"])
+    back.add_argument("--start", required=True, help="first partition: a month (2024-01-01) or a day (2025-01-04)")
+    back.add_argument("--end", required=True, help="last partition, inclusive")
+    back.add_argument("--offline", action="store_true", help="restage from held snapshots only")
+    back.add_argument("--format", default="default", help="ucdp_ged: bulk | candidate | api")
+    back.add_argument("--version", default="", help="ucdp_ged release, e.g. 25.1 or 26.0.7")
+    back.set_defaults(func=_cmd_backfill)
 
     snap = sub.add_parser("snapshot", help="import or list raw snapshots").add_subparsers(dest="action", required=True)
     imp = snap.add_parser("import", help="register files downloaded by hand as a new snapshot")

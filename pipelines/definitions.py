@@ -7,25 +7,34 @@ import os
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
 from pipelines.assets import (
+    acled,
     cfr,
     cisa_kev,
     dcid,
     eurepoc,
+    gdelt,
     mitre_attack,
     nato,
     reconciliation,
     sipri,
+    ucdp_acd,
+    ucdp_ged,
     warehouse,
     worldbank,
 )
+from pipelines.conflict_automation import CONFLICT_JOBS, CONFLICT_SCHEDULES, CONFLICT_SENSORS
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
 
-SOURCES = [worldbank, sipri, nato, eurepoc, cfr, dcid, cisa_kev, mitre_attack]
-ALL_ASSETS = [*(a for m in SOURCES for a in m.ASSETS), *warehouse.ASSETS]
-ALL_CHECKS = [*(c for m in SOURCES for c in m.CHECKS), *reconciliation.CHECKS]
+SOURCES = [worldbank, sipri, nato, eurepoc, cfr, dcid, cisa_kev, mitre_attack, ucdp_acd]
+# Partitioned by month or day; a Dagster job covers one partitioning, so these run as their own jobs.
+EVENT_SOURCES = [ucdp_ged, acled, gdelt]
+ALL_ASSETS = [*(a for m in SOURCES + EVENT_SOURCES for a in m.ASSETS), *warehouse.ASSETS]
+ALL_CHECKS = [*(c for m in SOURCES + EVENT_SOURCES for c in m.CHECKS), *reconciliation.CHECKS]
+EVENT_ASSETS = AssetSelection.assets(*(a for m in EVENT_SOURCES for a in m.ASSETS))
 
-# Every asset and check, in one run: what `threatwatch run` and the Quickstart execute.
-threatwatch_job = define_asset_job("threatwatch_job", selection=AssetSelection.all())
+# Every unpartitioned asset and check in one run; `threatwatch run` (the Quickstart) runs the event jobs
+# over their ranges first, then this, so one command still materializes every asset.
+threatwatch_job = define_asset_job("threatwatch_job", selection=AssetSelection.all() - EVENT_ASSETS)
 
 cyber_incidents_job = define_asset_job(
     "cyber_incidents_job",
@@ -61,8 +70,9 @@ def build_definitions(offline: bool = False) -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[threatwatch_job, defense_spending_job, cyber_incidents_job, kev_daily.job],
-        schedules=[defense_spending_weekly, kev_daily, cyber_incidents_weekly],
+        jobs=[threatwatch_job, defense_spending_job, cyber_incidents_job, kev_daily.job, *CONFLICT_JOBS],
+        schedules=[defense_spending_weekly, kev_daily, cyber_incidents_weekly, *CONFLICT_SCHEDULES],
+        sensors=CONFLICT_SENSORS,
         resources={
             "http": HttpClientResource(offline=offline),
             "snapshots": SnapshotStoreResource(),

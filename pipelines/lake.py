@@ -1,7 +1,8 @@
 """The lake: staged Parquet per table and snapshot, with the validation verdict beside it.
 
 Layout: ``<home>/lake/<table>/<snapshot_id>.parquet``, ``<snapshot_id>.validation.json``
-and ``<snapshot_id>.quarantine.parquet``. Files are written to a temp name and renamed, so a
+and ``<snapshot_id>.quarantine.parquet``. A partitioned table (conflict events) has one folder per
+partition, ``<table>/<partition>/<snapshot_id>.parquet``, addressed as the table ``<table>/<partition>``. Files are written to a temp name and renamed, so a
 reader never sees half a file. Publish only takes snapshots whose validation passed.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -106,3 +108,69 @@ class Lake:
             if report is not None and report.success:
                 return snapshot_id
         return None
+
+
+UNDATED = "_undated"  # rejected event rows without a usable date: kept per snapshot, outside any partition
+
+
+def partition_table(table: str, partition: str) -> str:
+    """The lake name of one partition of a partitioned table: every Lake method takes it as a table."""
+    return f"{table}/{partition}"
+
+
+class PartitionedLake:
+    """A partitioned staged table: one folder per partition, each replaced whole when it is re-staged."""
+
+    def __init__(self, lake: Lake, table: str):
+        self.lake, self.table = lake, table
+        self.root = lake.root / table
+
+    def partitions(self) -> list[str]:
+        """Partition keys with a folder, in key order ('_'-prefixed folders are bookkeeping, not partitions)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+    def replace_partition(self, partition: str, frames: dict[str, tuple["pl.DataFrame", "pl.DataFrame"]]) -> None:
+        """Replace a partition's folder with `{snapshot_id: (staged, quarantined)}`: exactly that partition changes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{partition}.", dir=self.root))
+        try:
+            scratch = Lake(building.parent)
+            for snapshot_id, (frame, quarantined) in frames.items():
+                scratch.write(building.name, snapshot_id, frame)
+                scratch.write_quarantine(building.name, snapshot_id, quarantined)
+            target = self.root / partition
+            old = None
+            if target.exists():
+                old = target.rename(self.root / f".{partition}.old-{os.getpid()}-{id(frames)}")
+            building.rename(target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+
+    def files(self, partition: str) -> list[str]:
+        """Snapshot ids staged in one partition."""
+        return self.lake.snapshots(partition_table(self.table, partition))
+
+    def pending(self) -> dict[str, list[str]]:
+        """Partition -> snapshot ids staged but not yet validated."""
+        out = {}
+        for partition in self.partitions():
+            name = partition_table(self.table, partition)
+            todo = [s for s in self.lake.snapshots(name) if self.lake.validation(name, s) is None]
+            if todo:
+                out[partition] = todo
+        return out
+
+    def coverage(self, snapshot_id: str) -> list[str] | None:
+        """The partitions a snapshot's rows fall in, once it has been read; None if never read."""
+        path = self.root / "_coverage" / f"{snapshot_id}.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def record_coverage(self, snapshot_id: str, partitions: list[str]) -> None:
+        """Remember which partitions a snapshot covers, so a partition run reads only the snapshots it needs."""
+        target = self.root / "_coverage" / f"{snapshot_id}.json"
+        _atomic_write(target, lambda p: p.write_text(json.dumps(sorted(partitions)), encoding="utf-8"))

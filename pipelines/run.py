@@ -6,9 +6,14 @@ from dataclasses import dataclass, field
 
 from dagster import AssetCheckSeverity, AssetKey, AssetSelection, DagsterEventType, DagsterInstance, RunConfig
 
+from pipelines.assets.event_source import covered_partitions
 from pipelines.assets.factory import SourceSnapshotConfig
+from pipelines.conflict_automation import RANGE_END, RANGE_START
 from pipelines.config import paths_from_env
-from pipelines.definitions import build_definitions
+from pipelines.definitions import EVENT_SOURCES, build_definitions
+from pipelines.lake import Lake
+from pipelines.reference import load_country_crosswalk
+from pipelines.snapshots import SnapshotStore
 
 
 @dataclass
@@ -50,27 +55,74 @@ class RunSummary:
         return "\n".join(lines)
 
 
+def _event_range(module, offline: bool, paths) -> tuple[str, str] | None:
+    """The partitions a run of an event source covers: offline, what its snapshots or samples fill; live,
+    the publisher's recent window (the last and current month, or today)."""
+    spec = module.SPEC
+    keys = spec.partitions_def.get_partition_keys()
+    if offline:
+        covered = covered_partitions(spec, SnapshotStore(paths.snapshots), Lake(paths.lake), load_country_crosswalk())
+        return (covered[0], covered[-1]) if covered else None
+    recent = keys[-2:] if spec.monthly else keys[-1:]
+    if module.SPEC.source == "ucdp_ged":  # a yearly release revises every month it covers
+        recent = keys
+    return recent[0], recent[-1]
+
+
 def run_pipeline(offline: bool = False, select: str | None = None, worldbank_format: str = "api") -> RunSummary:
-    """Materialize every asset (or a selection) with its checks in process; never raises on asset failure."""
+    """Materialize every asset (or a selection) with its checks in process; never raises on asset failure.
+
+    Event sources are partitioned, so each runs first as its own single run over its range; then one run
+    of every unpartitioned asset, publish last, takes what they staged.
+    """
     defs = build_definitions(offline=offline)
-    job = defs.resolve_job_def("threatwatch_job")
-    selection = None
-    if select:
-        selection = list(AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
-    ops = {"snapshot__worldbank": SourceSnapshotConfig(format=worldbank_format)}
-    if selection is not None and AssetKey(["snapshot", "worldbank"]) not in selection:
-        ops = {}
+    graph = defs.resolve_asset_graph()
+    selection = set(AssetSelection.from_string(select).resolve(graph)) if select else None
+    paths = paths_from_env()
+    summary = RunSummary(success=True, offline=offline, warehouse=str(paths.warehouse))
     # The summary below is the report; Dagster's own console log would bury it in stack traces.
-    run_config = RunConfig(ops=ops, loggers={"console": {"config": {"log_level": "CRITICAL"}}})
+    quiet = {"console": {"config": {"log_level": "CRITICAL"}}}
     with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False, asset_selection=selection
-        )
-    summary = RunSummary(success=result.success, offline=offline, warehouse=str(paths_from_env().warehouse))
+        for module in EVENT_SOURCES:
+            keys = {a.key for a in module.ASSETS}
+            chosen = keys if selection is None else keys & selection
+            if not chosen:
+                continue
+            window = _event_range(module, offline, paths)
+            if window is None:
+                continue  # nothing held and no samples: nothing to stage
+            job = defs.resolve_job_def(f"{module.SPEC.source}_job")
+            result = job.execute_in_process(
+                run_config=RunConfig(loggers=quiet), instance=instance, raise_on_error=False,
+                asset_selection=list(chosen), tags={RANGE_START: window[0], RANGE_END: window[1]})
+            _collect(summary, result)
+        rest = None if selection is None else [k for k in selection if not any(
+            k in {a.key for a in m.ASSETS} for m in EVENT_SOURCES)]
+        if rest is None or rest:
+            ops = {"snapshot__worldbank": SourceSnapshotConfig(format=worldbank_format)}
+            if rest is not None and AssetKey(["snapshot", "worldbank"]) not in rest:
+                ops = {}
+            result = defs.resolve_job_def("threatwatch_job").execute_in_process(
+                run_config=RunConfig(ops=ops, loggers=quiet), instance=instance, raise_on_error=False,
+                asset_selection=rest)
+            _collect(summary, result)
+    summary.published = any(key.startswith("warehouse/") for key, _ in summary.materialized)
+    if any(not passed and is_error for _, _, passed, _, is_error in summary.checks):
+        summary.success = False
+    return summary
+
+
+def _collect(summary: RunSummary, result) -> None:
+    """Add one run's materializations (one line per asset, not per partition), checks and failures."""
+    summary.success = summary.success and result.success
+    seen = {key for key, _ in summary.materialized}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        summary.materialized.append((mat.asset_key.to_user_string(), meta))
+        key = mat.asset_key.to_user_string()
+        if key in seen:
+            continue  # a range run materializes every partition with the same metadata
+        seen.add(key)
+        summary.materialized.append((key, {k: getattr(v, "value", v) for k, v in mat.metadata.items()}))
     for evaluation in result.get_asset_check_evaluations():
         is_error = evaluation.severity == AssetCheckSeverity.ERROR
         summary.checks.append(
@@ -85,6 +137,24 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
             if "DagsterAssetCheckFailedError" in (cause.cls_name or ""):
                 continue  # already reported with the check's own description
             summary.failures.append(f"{event.step_key}: {cause.message.strip()}")
+
+
+def run_backfill(source: str, start: str, end: str, *, offline: bool = False, fetch_format: str = "default",
+                 version: str = "") -> RunSummary:
+    """One run of an event source over partitions [start, end] (each replaced whole), then a publish."""
+    defs = build_definitions(offline=offline)
+    paths = paths_from_env()
+    summary = RunSummary(success=True, offline=offline, warehouse=str(paths.warehouse))
+    quiet = {"console": {"config": {"log_level": "CRITICAL"}}}
+    ops = {f"snapshot__{source}": {"config": {"format": fetch_format, "version": version}}}
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def(f"{source}_job").execute_in_process(
+            run_config=RunConfig(ops=ops, loggers=quiet), instance=instance, raise_on_error=False,
+            tags={RANGE_START: start, RANGE_END: end})
+        _collect(summary, result)
+        if summary.success and not any(not passed and err for _, _, passed, _, err in summary.checks):
+            _collect(summary, defs.resolve_job_def("publish_job").execute_in_process(
+                run_config=RunConfig(loggers=quiet), instance=instance, raise_on_error=False))
     summary.published = any(key.startswith("warehouse/") for key, _ in summary.materialized)
     if any(not passed and is_error for _, _, passed, _, is_error in summary.checks):
         summary.success = False

@@ -168,8 +168,9 @@ class SnapshotDraft:
         self._files[name] = record
         return record
 
-    def add_local_file(self, path: Path, url: str, name: str | None = None) -> SnapshotFile:
-        """Copy in a file from disk (import or sample); url says where it came from."""
+    def add_local_file(self, path: Path, url: str, name: str | None = None,
+                       params: dict | None = None) -> SnapshotFile:
+        """Copy in a file from disk (import or sample); url says where it came from, params what it was asked."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(errno.ENOENT, "no such file to add to the snapshot", str(path))
@@ -182,11 +183,15 @@ class SnapshotDraft:
                 size += len(chunk)
                 out.write(chunk)
         record = SnapshotFile(
-            name=name, url=url, params={}, http_status=None, etag=None, last_modified=None, bytes=size,
+            name=name, url=url, params=dict(params or {}), http_status=None, etag=None, last_modified=None, bytes=size,
             sha256=digest.hexdigest(), content_type=mimetypes.guess_type(name)[0],
         )
         self._files[name] = record
         return record
+
+    def content(self) -> list[tuple[str, str]]:
+        """(name, sha256) of the files recorded so far, sorted: what a commit would compare."""
+        return sorted((f.name, f.sha256) for f in self._files.values())
 
     def commit(self, origin: str, publisher: str, licence: str, licence_url: str, citation: str) -> Manifest | None:
         """Publish the draft; None (and nothing written) when its content equals the latest snapshot's."""
@@ -276,6 +281,13 @@ class SnapshotStore:
         if not path.is_file():
             raise FileNotFoundError(errno.ENOENT, f"no snapshot {source}/{snapshot_id}", str(path))
         return Manifest.from_json(path.read_text(encoding="utf-8"))
+
+    def find(self, source: str, content: list[tuple[str, str]]) -> Manifest | None:
+        """The newest snapshot of a source with exactly this content (event files arrive in any order)."""
+        for manifest in reversed(self.list(source)):
+            if manifest.content() == sorted(content):
+                return manifest
+        return None
 
     def dir_of(self, manifest: Manifest) -> Path:
         """The directory holding a snapshot."""

@@ -11,12 +11,15 @@ class StagedTable:
 
     `keep_releases`: publish every validated snapshot (vintages stay queryable), not only the latest.
     `loads_into`: the warehouse staging table, when several sources share one conformed shape.
+    `partitioned`: the lake holds one folder per month or day (event sources); publish loads every
+    validated file of every partition, and core SQL resolves overlaps between snapshots.
     """
 
     name: str
     source: str
     keep_releases: bool = True
     loads_into: str | None = None
+    partitioned: bool = False
 
     @property
     def warehouse_table(self) -> str:
@@ -50,7 +53,15 @@ STG_DCID = incident_tables("dcid")
 STG_CISA_KEV = StagedTable("stg_cisa_kev", "cisa_kev", keep_releases=False)
 STG_MITRE_ATTACK_GROUP = StagedTable("stg_mitre_attack_group", "mitre_attack", keep_releases=False)
 
+# Conflict events: partitioned by month (UCDP GED, ACLED) or by day (GDELT); conflict-years are small, whole files.
+STG_UCDP_GED_EVENT = StagedTable("stg_ucdp_ged_event", "ucdp_ged", partitioned=True)
+STG_ACLED_EVENT = StagedTable("stg_acled_event", "acled", partitioned=True)
+STG_GDELT_EVENT = StagedTable("stg_gdelt_event", "gdelt", partitioned=True)
+STG_UCDP_ACD_CONFLICT_YEAR = StagedTable("stg_ucdp_acd_conflict_year", "ucdp_acd", keep_releases=False)
+STG_UCDP_ACD_LOCATION = StagedTable("stg_ucdp_acd_location", "ucdp_acd", keep_releases=False)
+
 STAGED_TABLES: tuple[StagedTable, ...] = (
     STG_WORLDBANK, STG_WORLDBANK_AGGREGATE, STG_SIPRI, STG_SIPRI_REGIONAL, STG_SIPRI_FOOTNOTE, STG_NATO, STG_NATO_AGGREGATE,
     *STG_EUREPOC, *STG_CFR, *STG_DCID, STG_CISA_KEV, STG_MITRE_ATTACK_GROUP,
+    STG_UCDP_GED_EVENT, STG_ACLED_EVENT, STG_GDELT_EVENT, STG_UCDP_ACD_CONFLICT_YEAR, STG_UCDP_ACD_LOCATION,
 )

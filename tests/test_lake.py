@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from pipelines.lake import Lake
+from pipelines.lake import Lake, PartitionedLake, partition_table
 from pipelines.validation import ValidationReport
 
 
@@ -39,3 +40,49 @@ def test_staging_failures_are_remembered_and_not_taken_for_staged_tables(tmp_pat
     lake.record_staging_failure("t", "s2", "[x] snapshot s2, file 'f': broken")
     assert lake.failed("t") == {"s2"} and lake.snapshots("t") == []
     assert "broken" in lake.path("t", "s2", "failed").read_text()
+
+
+def test_replacing_a_partition_changes_exactly_that_partition(tmp_path: Path):
+    lake = Lake(tmp_path)
+    plake = PartitionedLake(lake, "events")
+    empty = pl.DataFrame(schema={"reason": pl.Utf8})
+    plake.replace_partition("2024-01-01", {"s1": (pl.DataFrame({"x": [1, 2]}), empty)})
+    plake.replace_partition("2024-02-01", {"s1": (pl.DataFrame({"x": [3]}), empty)})
+    lake.record_validation(partition_table("events", "2024-02-01"), "s1", report("s1", True))
+    before = (tmp_path / "events" / "2024-02-01" / "s1.parquet").read_bytes()
+
+    plake.replace_partition("2024-01-01", {"s2": (pl.DataFrame({"x": [9]}), empty)})
+
+    assert plake.partitions() == ["2024-01-01", "2024-02-01"]
+    assert plake.files("2024-01-01") == ["s2"]  # s1's rows of January are gone with the old folder
+    assert lake.read(partition_table("events", "2024-01-01"), "s2")["x"].to_list() == [9]
+    assert (tmp_path / "events" / "2024-02-01" / "s1.parquet").read_bytes() == before
+    assert lake.validated(partition_table("events", "2024-02-01")) == ["s1"]
+    assert plake.pending() == {"2024-01-01": ["s2"]}
+    assert not [p for p in (tmp_path / "events").iterdir() if p.name.startswith(".")]  # no scratch left behind
+
+
+def test_a_failed_partition_replacement_leaves_the_old_partition(tmp_path: Path):
+    lake = Lake(tmp_path)
+    plake = PartitionedLake(lake, "events")
+    empty = pl.DataFrame(schema={"reason": pl.Utf8})
+    plake.replace_partition("2024-01-01", {"s1": (pl.DataFrame({"x": [1]}), empty)})
+
+    class Unwritable:
+        height = 1
+
+        def write_parquet(self, *args, **kwargs):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        plake.replace_partition("2024-01-01", {"s2": (Unwritable(), empty)})
+    assert plake.files("2024-01-01") == ["s1"]
+    assert not [p for p in (tmp_path / "events").iterdir() if p.name.startswith(".")]
+
+
+def test_coverage_is_remembered_per_snapshot(tmp_path: Path):
+    plake = PartitionedLake(Lake(tmp_path), "events")
+    assert plake.coverage("s1") is None
+    plake.record_coverage("s1", ["2024-02-01", "2024-01-01"])
+    assert plake.coverage("s1") == ["2024-01-01", "2024-02-01"]
+    assert plake.partitions() == []  # bookkeeping folders are not partitions

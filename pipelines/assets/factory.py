@@ -85,6 +85,7 @@ class SourceSnapshotConfig(Config):
 
     format: str = "default"
     per_page: int = 20000
+    version: str = ""  # a publisher's release where it numbers them (UCDP/PRIO ACD "25.1"); empty: our default
 
 
 def sample_dir_files(source: str, subdir: str = "") -> list[Path]:

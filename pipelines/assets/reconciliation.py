@@ -48,3 +48,28 @@ def _build_pair_check(source_a: str, source_b: str):
 
 
 CHECKS = [_build_pair_check(a, b) for a, b in combinations(SHARE_OF_GDP_SOURCES, 2)]
+
+
+CONFLICT_DEATHS = warehouse_key("marts.conflict_deaths_ucdp_vs_acled")
+
+
+@asset_check(asset=CONFLICT_DEATHS, name="deaths_ucdp_vs_acled", blocking=False,
+             description="UCDP and ACLED deaths per country-year agree within the tolerance stated in "
+                         "sql/marts/90_conflict_deaths_ucdp_vs_acled.sql (they count different things).")
+def deaths_ucdp_vs_acled(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    with duckdb.connect(str(warehouse.paths().warehouse), read_only=True) as con:
+        rows = con.execute(
+            """SELECT iso3, year, ucdp_deaths_best, acled_fatalities, within_tolerance
+               FROM marts.conflict_deaths_ucdp_vs_acled ORDER BY abs(difference) DESC""").fetchall()
+    outside = [r for r in rows if not r[4]]
+    worst = "\n".join(f"- {i} {y}: UCDP {u} vs ACLED {a}" for i, y, u, a, _ in outside[:10])
+    return AssetCheckResult(
+        passed=not outside,
+        severity=AssetCheckSeverity.WARN,
+        description=(f"{len(outside)} of {len(rows)} country-years outside the tolerance" if outside
+                     else f"{len(rows)} country-years compared, all within the tolerance"),
+        metadata={"compared": len(rows), "outside_tolerance": len(outside), "largest": MetadataValue.md(worst or "none")},
+    )
+
+
+CHECKS.append(deaths_ucdp_vs_acled)

@@ -29,6 +29,12 @@ WAREHOUSE_TABLES = {
     "marts.milex_revisions": "How each value moved across a source's releases.",
     "marts.military_expenditure_country_year": "One preferred value per country, year and measure, by stated source precedence.",
     "marts.milex_source_disagreements": "Ally-years where two sources' share of GDP differ beyond 0.5 percentage points.",
+    "core.fct_conflict_event": "Conflict events of UCDP GED, ACLED and GDELT in one taxonomy; source_kind tells verified from media-coded.",
+    "core.fct_armed_conflict_year": "UCDP/PRIO armed conflict-years: incompatibility, intensity, type of conflict, sides.",
+    "core.brg_armed_conflict_location": "The states each conflict-year is located in (gwno_loc exploded, GW resolved).",
+    "marts.conflict_monthly": "Events and fatalities by country, month and source; GDELT kept apart as media-coded.",
+    "marts.country_year_indicators": "Defence, cyber and conflict per country-year; NULL outside a source's coverage, zero only inside.",
+    "marts.conflict_deaths_ucdp_vs_acled": "UCDP and ACLED deaths per country-year where both cover it, with the stated tolerance.",
 }
 
 
