@@ -12,7 +12,7 @@ CREATE VIEW core.ucdp_ged_event_current AS
 WITH ranked AS (
     SELECT *,
            release IS NOT NULL AND release NOT LIKE '%.0.%' AS is_final_release,
-           release LIKE '%.0.%' AS is_candidate_release,
+           coalesce(release LIKE '%.0.%', false) AS is_candidate_release,
            list_transform(string_split(coalesce(release, '0'), '.'), lambda x: TRY_CAST(x AS INTEGER)) AS release_order
     FROM staging.stg_ucdp_ged_event
 ), deduplicated AS (
