@@ -164,3 +164,40 @@ def test_conflict_staging_tables_match_the_transforms_schemas():
             "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'staging' AND table_name = ? "
             "ORDER BY column_index", [table]).fetchall()]
         assert columns == [*frame.columns, *added.get(table, []), "snapshot_id"], table
+
+
+def test_a_final_ucdp_release_replaces_the_candidates_of_its_months(tw_home: Path, tmp_path: Path):
+    from pipelines.cli import main
+    from pipelines.run import run_pipeline
+
+    release = SAMPLES_DIR / "ucdp_ged" / "GEDEvent_v25_1.csv"
+    with release.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    last_final_month = max(r["date_start"][:7] for r in rows)
+    # A monthly candidate file: one event the final release also has, one new event in a month the final
+    # release covers (superseded), and two in a later month (still the newest word, so kept).
+    later = f"{last_final_month[:4]}-{int(last_final_month[5:]) + 1:02d}-15 00:00:00.000"
+    candidate_rows = [dict(rows[0], best="99", low="99", high="99", deaths_unknown="99", deaths_a="0", deaths_b="0",
+                           deaths_civilians="0"),
+                      dict(rows[1], id="990001"),
+                      dict(rows[2], id="990002", date_start=later, date_end=later, year=later[:4]),
+                      dict(rows[3], id="990003", date_start=later, date_end=later, year=later[:4])]
+    candidate = tmp_path / "GEDEvent_v25_0_7.csv"
+    with candidate.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(candidate_rows)
+    for path in (release, candidate):
+        assert main(["snapshot", "import", "ucdp_ged", str(path)]) == 0
+    summary = run_pipeline(offline=True, select='key:"snapshot/ucdp_ged"+ or group:warehouse')
+    assert summary.success, summary.render()
+
+    published = dict(query(tw_home, """SELECT source_event_id, release FROM core.fct_conflict_event
+                                       WHERE source = 'ucdp_ged'"""))
+    assert published[rows[0]["id"]] == "25.1"  # the final release's copy, not the candidate's 99 deaths
+    assert "990001" not in published  # superseded: the final release covers its month
+    assert published["990002"] == published["990003"] == "25.0.7"
+    assert len(published) == len(rows) + 2
+    # Both stay in staging: nothing is lost, the view decides what is current.
+    assert query(tw_home, "SELECT count(*) FROM staging.stg_ucdp_ged_event")[0][0] == len(rows) + len(candidate_rows)
