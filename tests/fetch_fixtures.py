@@ -5,6 +5,10 @@ Loaded for every test module through `pytest_plugins` in conftest.py; a module m
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,3 +36,31 @@ def client(sleeps: list[float]) -> HttpClient:
 @pytest.fixture
 def store(tmp_path: Path) -> SnapshotStore:
     return SnapshotStore(tmp_path / "snapshots")
+
+
+@contextmanager
+def raw_server(replies: list[bytes]) -> Iterator[str]:
+    """A socket server that sends each reply verbatim on its own connection, then closes it; yields its base URL.
+
+    For what an HTTP server library will not send: truncated bodies, lying Content-Length headers.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(2.0)
+
+    def serve() -> None:
+        for reply in replies:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()

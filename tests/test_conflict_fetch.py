@@ -7,11 +7,7 @@ import io
 import json
 import logging
 import re
-import socket
-import threading
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -38,6 +34,7 @@ from pipelines.sources.ucdp import (
     fetch_ucdp_ged_api,
     ucdp_bulk_url,
 )
+from tests.fetch_fixtures import raw_server
 from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 
 TERMS = dict(publisher="p", licence="l", licence_url="u", citation="c")
@@ -86,31 +83,6 @@ def clock() -> Clock:
 @pytest.fixture
 def quota(tmp_path: Path, clock: Clock) -> UcdpQuota:
     return UcdpQuota(tmp_path / ".ucdp-api-quota.json", clock=clock)
-
-
-@contextmanager
-def raw_server(replies: list[bytes]) -> Iterator[str]:
-    """A socket server that sends each reply verbatim on its own connection, then closes it; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.settimeout(2.0)
-
-    def serve() -> None:
-        for reply in replies:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(reply)
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
 
 
 # --------------------------------------------------------------------------- UCDP API

@@ -8,7 +8,6 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,7 +16,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.http import USER_AGENT, FetchError, HttpClient, HttpSettings, parse_retry_after
+from pipelines.http import (
+    USER_AGENT,
+    FetchError,
+    HttpClient,
+    HttpSettings,
+    parse_retry_after,
+)
+from tests.fetch_fixtures import raw_server
 
 
 @pytest.fixture(scope="module")
@@ -44,31 +50,6 @@ def waits() -> list[float]:
 def make_client(waits: list[float], **overrides: float) -> HttpClient:
     settings = HttpSettings(**{"connect_timeout": 2.0, "read_timeout": 2.0, "max_attempts": 3, **overrides})
     return HttpClient(settings, sleep=waits.append)
-
-
-@contextmanager
-def raw_server(replies: list[bytes]) -> Iterator[str]:
-    """A socket server that sends each reply verbatim on its own connection, then closes it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.settimeout(2.0)
-
-    def serve() -> None:
-        for reply in replies:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(reply)
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/file.csv"
-    finally:
-        sock.close()
 
 
 def _requests(server: HTTPServer, path: str) -> list[Request]:
@@ -158,15 +139,15 @@ COMPLETE = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Type: text/csv\r\nC
 
 
 def test_truncated_body_is_retried_then_fails_leaving_nothing(waits: list[float], tmp_path: Path) -> None:
-    with raw_server([TRUNCATED] * 3) as url:
+    with raw_server([TRUNCATED] * 3) as base:
         with pytest.raises(FetchError, match=r"truncated: got 10 of 100 bytes; gave up after 3 attempts"):
-            make_client(waits).fetch_to_file("t", url, tmp_path / "f.csv")
+            make_client(waits).fetch_to_file("t", f"{base}/file.csv", tmp_path / "f.csv")
     assert len(waits) == 2 and _leftovers(tmp_path) == []
 
 
 def test_truncated_body_then_complete_succeeds(waits: list[float], tmp_path: Path) -> None:
-    with raw_server([TRUNCATED, COMPLETE]) as url:
-        result = make_client(waits).fetch_to_file("t", url, tmp_path / "f.csv", expect="csv")
+    with raw_server([TRUNCATED, COMPLETE]) as base:
+        result = make_client(waits).fetch_to_file("t", f"{base}/file.csv", tmp_path / "f.csv", expect="csv")
     assert (tmp_path / "f.csv").read_bytes() == b"a,b\n" and result.bytes == 4 and len(waits) == 1
     assert _leftovers(tmp_path) == ["f.csv"]
 

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from pipelines.http import FetchError, HttpClient
 from pipelines.snapshots import SnapshotDraft
 from pipelines.sources.credentials import require_credentials
+from pipelines.sources.date_window import iso_date
 
 SOURCE = "acled"
 USERNAME_ENV = "THREATWATCH_ACLED_USERNAME"
@@ -133,17 +134,6 @@ def acled_api_error(payload: Any) -> str | None:
     return status + ("; ".join(parts) or "success is false, without a message")
 
 
-def _iso_date(value: date | str, what: str) -> str:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a date or YYYY-MM-DD, got {value!r}") from None
-
-
 def fetch_acled_events(
     client: HttpClient,
     draft: SnapshotDraft,
@@ -159,7 +149,7 @@ def fetch_acled_events(
     Each page is saved unchanged as `acled_<start>_<end>_p<k>.json` (k from 1). A 401 renews the token
     and repeats the request once; an error answer is a FetchError quoting ACLED's message.
     """
-    start, end = _iso_date(start_date, "start_date"), _iso_date(end_date, "end_date")
+    start, end = iso_date(start_date, "start_date"), iso_date(end_date, "end_date")
     if start > end:
         raise ValueError(f"start_date {start} is after end_date {end}")
     if page_limit < 1:

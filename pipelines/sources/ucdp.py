@@ -19,6 +19,7 @@ from pipelines.http import FetchError, HttpClient, redact_params
 from pipelines.snapshots import SnapshotDraft
 from pipelines.sources.conditional_get import fetch_into_draft
 from pipelines.sources.credentials import require_credentials
+from pipelines.sources.date_window import iso_date
 
 try:
     import fcntl
@@ -130,17 +131,6 @@ class UcdpQuota:
             yield
 
 
-def _iso_date(value: date | str, what: str) -> str:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a date or YYYY-MM-DD, got {value!r}") from None
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -204,7 +194,7 @@ def fetch_ucdp_ged_api(
     """
     if not (_RELEASE.match(version) or _CANDIDATE.match(version)):
         raise ValueError(f"UCDP version must look like '25.1' or '26.0.7', got {version!r}")
-    start, end = _iso_date(start_date, "start_date"), _iso_date(end_date, "end_date")
+    start, end = iso_date(start_date, "start_date"), iso_date(end_date, "end_date")
     if start > end:
         raise ValueError(f"start_date {start} is after end_date {end}")
     if not 1 <= pagesize <= MAX_PAGESIZE:

@@ -32,25 +32,10 @@ QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "timestamp" DESC NULLS
 
 CREATE VIEW core.fct_conflict_event AS
 WITH events AS (
-    SELECT event_id, source, source_event_id, source_kind, event_date, event_date_end, date_precision, iso3,
-           country_code_published, country_name, admin1, location, latitude, longitude, source_event_type,
-           source_sub_event_type, actor1, actor2, fatalities_best, fatalities_low, fatalities_high, release,
-           NULL::VARCHAR AS event_base_code, NULL::TINYINT AS quad_class, NULL::FLOAT AS goldstein_scale,
-           source_file, snapshot_id
-    FROM core.ucdp_ged_event_current
-    UNION ALL BY NAME
-    SELECT event_id, source, source_event_id, source_kind, event_date, event_date_end, date_precision, iso3,
-           country_code_published, country_name, admin1, location, latitude, longitude, source_event_type,
-           source_sub_event_type, actor1, actor2, fatalities_best, fatalities_low, fatalities_high, release,
-           NULL::VARCHAR AS event_base_code, NULL::TINYINT AS quad_class, NULL::FLOAT AS goldstein_scale,
-           source_file, snapshot_id
-    FROM core.acled_event_current
-    UNION ALL BY NAME
-    SELECT event_id, source, source_event_id, source_kind, event_date, event_date_end, date_precision, iso3,
-           country_code_published, country_name, admin1, location, latitude, longitude, source_event_type,
-           source_sub_event_type, actor1, actor2, fatalities_best, fatalities_low, fatalities_high, release,
-           event_base_code, quad_class, goldstein_scale, source_file, snapshot_id
-    FROM staging.stg_gdelt_event
+    -- BY NAME: a column one source lacks (GDELT's CAMEO base code, UCDP's release) is NULL for the others.
+    SELECT * FROM core.ucdp_ged_event_current
+    UNION ALL BY NAME SELECT * FROM core.acled_event_current
+    UNION ALL BY NAME SELECT * FROM staging.stg_gdelt_event
 )
 SELECT e.event_id, e.source, e.source_event_id, e.source_kind, e.event_date, e.event_date_end, e.date_precision,
        e.iso3, e.country_code_published, e.country_name, e.admin1, e.location, e.latitude, e.longitude,
