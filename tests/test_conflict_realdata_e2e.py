@@ -99,7 +99,8 @@ def test_every_conflict_year_is_published(conflict_home: Path):
     # "651, 666" style locations become one bridge row per state; the few GW codes with no state are quarantined
     locations = sum(len(r["gwno_loc"].split(",")) for r in rows)
     bridged = query(conflict_home, "SELECT count(*) FROM core.brg_armed_conflict_location")[0][0]
-    quarantined = query(conflict_home, "SELECT count(*) FROM meta.quarantine WHERE source = 'ucdp_acd'")[0][0]
+    quarantined = query(conflict_home, """SELECT count(*) FROM meta.quarantine
+                                          WHERE table_name = 'stg_ucdp_acd_location'""")[0][0]
     assert bridged + quarantined == locations and quarantined == 6
 
 

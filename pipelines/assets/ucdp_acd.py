@@ -38,8 +38,11 @@ def stage_acd_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[pl.D
         years, locations, rejected = read_ucdp_acd_csv(_acd_csv(files, Path(scratch)), load_country_crosswalk())
     stamp = pl.lit(snapshot_id, pl.Utf8).alias("snapshot_id")
     rejected = rejected.with_columns(stamp)
-    return {STG_UCDP_ACD_CONFLICT_YEAR.name: (years.with_columns(stamp), rejected),
-            STG_UCDP_ACD_LOCATION.name: (locations.with_columns(stamp), rejected.clear())}
+    # A rejected location row ("conflict_id:year:gw_code", a GW code with no state that year) leaves its
+    # conflict-year in place; a rejected conflict-year ("conflict_id:year") is left out whole.
+    is_location = pl.col("record_key").str.count_matches(":") == 2
+    return {STG_UCDP_ACD_CONFLICT_YEAR.name: (years.with_columns(stamp), rejected.filter(~is_location)),
+            STG_UCDP_ACD_LOCATION.name: (locations.with_columns(stamp), rejected.filter(is_location))}
 
 
 UCDP_ACD = SourceAssets(
