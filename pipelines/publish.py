@@ -24,6 +24,8 @@ import polars as pl
 from pipelines.config import SQL_DIR, Paths
 from pipelines.lake import UNDATED, Lake, PartitionedLake, partition_table
 from pipelines.reference import (
+    load_cameo_countries,
+    load_cameo_event_codes,
     load_conflict_type_map,
     load_country_crosswalk,
     load_cyber_type_map,
@@ -213,6 +215,8 @@ def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] 
         _insert_frame(con, "meta.source_precedence", load_source_precedence())
         _insert_frame(con, "meta.cyber_type_map", load_cyber_type_map())
         _insert_frame(con, "meta.conflict_type_map", load_conflict_type_map())
+        _insert_frame(con, "core.dim_cameo_event_code", load_cameo_event_codes())
+        _insert_frame(con, "core.dim_cameo_actor_country", load_cameo_countries())
         _insert_frame(con, "meta.source_licences", load_sources_table().drop("default_base_url", "credentials_env"))
 
         loads, quarantine, validations = [], [], []

@@ -140,5 +140,22 @@ def load_conflict_type_map() -> pl.DataFrame:
         "is_violent": pl.Boolean, "note": pl.String})
 
 
+CAMEO_DIR = REFERENCE_DIR / "cameo"
+
+
+@lru_cache(maxsize=1)
+def load_cameo_event_codes() -> pl.DataFrame:
+    """CAMEO event codes (root, base, event) with description, Goldstein scale and QuadClass; codes as text."""
+    return pl.read_csv(CAMEO_DIR / "eventcodes.csv", schema={
+        "code": pl.String, "description": pl.String, "root_code": pl.String, "level": pl.String,
+        "goldstein_scale": pl.Float64, "quad_class": pl.Int8})
+
+
+@lru_cache(maxsize=1)
+def load_cameo_countries() -> pl.DataFrame:
+    """CAMEO actor country and region codes (GDELT's Actor*CountryCode) with their labels."""
+    return pl.read_csv(CAMEO_DIR / "country.csv", schema={"code": pl.String, "label": pl.String})
+
+
 if __name__ == "__main__":
     print(f"wrote {rebuild_country_crosswalk()}")

@@ -81,6 +81,9 @@ def test_every_gdelt_row_is_published_as_media_coded_with_its_md5_checked(publis
     assert any(code.startswith("0") for code in root_codes)
     assert set(r for (r,) in query(published_home, "SELECT DISTINCT source_event_type FROM core.fct_conflict_event "
                                                    "WHERE source = 'gdelt'")) == root_codes
+    described = query(published_home, """SELECT count(*), count(c.description) FROM staging.stg_gdelt_event e
+                                         LEFT JOIN core.dim_cameo_event_code c ON c.code = e.event_code""")
+    assert described == [(len(lines), len(lines))]
 
 
 def test_every_event_has_a_conformed_type_and_a_traceable_snapshot(published_home: Path):

@@ -32,6 +32,7 @@ WAREHOUSE_TABLES = {
     "core.fct_conflict_event": "Conflict events of UCDP GED, ACLED and GDELT in one taxonomy; source_kind tells verified from media-coded.",
     "core.fct_armed_conflict_year": "UCDP/PRIO armed conflict-years: incompatibility, intensity, type of conflict, sides.",
     "core.brg_armed_conflict_location": "The states each conflict-year is located in (gwno_loc exploded, GW resolved).",
+    "core.dim_cameo_event_code": "CAMEO event codes (root, base, event) with Goldstein scale and QuadClass.",
     "marts.conflict_monthly": "Events and fatalities by country, month and source; GDELT kept apart as media-coded.",
     "marts.country_year_indicators": "Defence, cyber and conflict per country-year; NULL outside a source's coverage, zero only inside.",
     "marts.conflict_deaths_ucdp_vs_acled": "UCDP and ACLED deaths per country-year where both cover it, with the stated tolerance.",

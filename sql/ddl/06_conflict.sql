@@ -67,3 +67,14 @@ CREATE TABLE meta.conflict_type_map (
     is_violent BOOLEAN NOT NULL, note VARCHAR,
     PRIMARY KEY (source, code_level, source_code)
 );
+
+-- CAMEO lookups (GDELT's codebook), codes as text with their leading zeros (data/reference/cameo/).
+CREATE TABLE core.dim_cameo_event_code (
+    code VARCHAR PRIMARY KEY, description VARCHAR NOT NULL, root_code VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,  -- root (2 digits) | base (3) | event (4)
+    goldstein_scale DOUBLE, quad_class TINYINT
+);
+
+CREATE TABLE core.dim_cameo_actor_country (
+    code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL
+);
