@@ -270,10 +270,17 @@ class SnapshotStore:
                     found.append(Manifest.from_json((d / MANIFEST).read_text(encoding="utf-8")))
         return sorted(found, key=lambda m: (m.snapshot_id, m.source))
 
+    def _ids(self, source: str) -> list[str]:
+        """Committed snapshot ids of a source, oldest first, without reading any manifest (ids sort by time)."""
+        base = self.root / _plain_name(source, "source")
+        if not base.is_dir():
+            return []
+        return sorted(d.name for d in base.iterdir() if not d.name.startswith(".") and (d / MANIFEST).is_file())
+
     def latest(self, source: str) -> Manifest | None:
-        """The newest snapshot of a source, or None."""
-        snapshots = self.list(source)
-        return snapshots[-1] if snapshots else None
+        """The newest snapshot of a source, or None (one manifest read, however many snapshots there are)."""
+        ids = self._ids(source)
+        return self.get(source, ids[-1]) if ids else None
 
     def get(self, source: str, snapshot_id: str) -> Manifest:
         """One snapshot's manifest; FileNotFoundError naming it when absent."""
@@ -283,10 +290,16 @@ class SnapshotStore:
         return Manifest.from_json(path.read_text(encoding="utf-8"))
 
     def find(self, source: str, content: list[tuple[str, str]]) -> Manifest | None:
-        """The newest snapshot of a source with exactly this content (event files arrive in any order)."""
-        for manifest in reversed(self.list(source)):
-            if manifest.content() == sorted(content):
-                return manifest
+        """The newest snapshot of a source with exactly this content (event files arrive in any order).
+
+        Ids end with a hash of their content, so only snapshots with the same suffix are read.
+        """
+        suffix = make_snapshot_id(datetime.now(timezone.utc), content).split("-", 1)[1]
+        for snapshot_id in reversed(self._ids(source)):
+            if snapshot_id.endswith(f"-{suffix}"):
+                manifest = self.get(source, snapshot_id)
+                if manifest.content() == sorted(content):
+                    return manifest
         return None
 
     def dir_of(self, manifest: Manifest) -> Path:

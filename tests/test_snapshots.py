@@ -176,3 +176,17 @@ def test_concurrent_identical_imports_make_one_snapshot(store: SnapshotStore, tm
         p.join(10)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     assert len(store.list("src")) == 1 and len(_entries(store, "src")) == 1
+
+
+def test_an_event_snapshot_equal_to_any_earlier_one_is_reused(store: SnapshotStore, tmp_path: Path) -> None:
+    from pipelines.acquire import commit_event_snapshot
+
+    first = store.import_files("gdelt", [_file(tmp_path, "a.export.CSV", b"one")], **TERMS)
+    second = store.import_files("gdelt", [_file(tmp_path, "b.export.CSV", b"two")], **TERMS)
+    assert store.latest("gdelt") == second
+    assert store.find("gdelt", first.content()) == first  # not the latest, still found by its content
+    assert store.find("gdelt", [("a.export.CSV", hashlib.sha256(b"other").hexdigest())]) is None
+    with store.draft("gdelt") as draft:
+        draft.add_local_file(_file(tmp_path, "a.export.CSV", b"one"), url="file:///a")
+        assert commit_event_snapshot(store, draft, "gdelt", "sample") == first
+    assert [m.snapshot_id for m in store.list("gdelt")] == [first.snapshot_id, second.snapshot_id]
