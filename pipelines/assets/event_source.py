@@ -306,9 +306,9 @@ def register_event_sample(store: SnapshotStore, source: str, files: list[Path],
 
 
 # Rows validated in one suite run. GX costs about a second per run whatever the size, so pending partitions
-# are judged in batches (a month-by-month backfill is not hundreds of runs); the cap keeps the pandas copy
-# GX needs to a few hundred MB.
-VALIDATION_BATCH_ROWS = 500_000
+# are judged in batches (a month-by-month backfill is not hundreds of runs); the cap bounds the pandas copy
+# GX needs (GDELT: 250,000 rows, about a day, peak ~1.2 GB; benchmarks/gdelt_scale.py).
+VALIDATION_BATCH_ROWS = 250_000
 
 
 def validate_pending(spec: EventSourceAssets, lake: Lake, docs_dir: Path | None,
