@@ -47,7 +47,9 @@ def incident_outputs(source: str, names: tuple[StagedTable, StagedTable, StagedT
 
     def bridge(frame: pl.DataFrame, previous: int | None):
         unresolved = pl.col("iso3").is_null() & pl.col("country_raw").is_not_null() & (pl.col("country_raw") != "")
-        expected = pl.col("country_raw").map_elements(is_expected_null, return_dtype=pl.Boolean)
+        # The rule is a plain function; ask it once per distinct label rather than once per row.
+        labels = [label for label in frame["country_raw"].drop_nulls().unique().to_list() if is_expected_null(label)]
+        expected = pl.col("country_raw").is_in(labels)
         checked = frame.with_columns(unmapped_country=pl.when(unresolved & ~expected).then(pl.col("country_raw")))
         unmapped = sorted(set(checked["unmapped_country"].drop_nulls()))
         note = f"unmapped countries, not in the crosswalk: {', '.join(unmapped)}" if unmapped else ""
