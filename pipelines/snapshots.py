@@ -275,7 +275,10 @@ class SnapshotStore:
         base = self.root / _plain_name(source, "source")
         if not base.is_dir():
             return []
-        return sorted(d.name for d in base.iterdir() if not d.name.startswith(".") and (d / MANIFEST).is_file())
+        # A committed snapshot is a draft renamed into place whole, so any non-dot directory is one; the
+        # directory entry's type needs no stat, which matters at tens of thousands of GDELT snapshots.
+        with os.scandir(base) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
 
     def latest(self, source: str) -> Manifest | None:
         """The newest snapshot of a source, or None (one manifest read, however many snapshots there are)."""
