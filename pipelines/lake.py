@@ -133,23 +133,45 @@ class PartitionedLake:
 
     def replace_partition(self, partition: str, frames: dict[str, tuple["pl.DataFrame", "pl.DataFrame"]]) -> None:
         """Replace a partition's folder with `{snapshot_id: (staged, quarantined)}`: exactly that partition changes."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=f".{partition}.", dir=self.root))
+        building = self.start_replacement(partition)
         try:
-            scratch = Lake(building.parent)
             for snapshot_id, (frame, quarantined) in frames.items():
-                scratch.write(building.name, snapshot_id, frame)
-                scratch.write_quarantine(building.name, snapshot_id, quarantined)
+                self.write_replacement(building, snapshot_id, frame, quarantined)
+        except BaseException:
+            self.discard_replacement(building)
+            raise
+        self.finish_replacement(partition, building)
+
+    def start_replacement(self, partition: str) -> Path:
+        """A hidden folder to build a partition's new files in, beside the partition it will replace."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{partition}.", dir=self.root))
+
+    def write_replacement(self, building: Path, snapshot_id: str, frame: "pl.DataFrame",
+                          quarantined: "pl.DataFrame") -> None:
+        """Write one snapshot's rows (and rejects) of a partition into its replacement folder."""
+        scratch = Lake(building.parent)
+        scratch.write(building.name, snapshot_id, frame)
+        scratch.write_quarantine(building.name, snapshot_id, quarantined)
+
+    def finish_replacement(self, partition: str, building: Path) -> None:
+        """Swap the replacement in: two renames, the old folder removed after."""
+        try:
             target = self.root / partition
             old = None
             if target.exists():
-                old = target.rename(self.root / f".{partition}.old-{os.getpid()}-{id(frames)}")
+                old = target.rename(self.root / f".{partition}.old-{os.getpid()}-{building.name}")
             building.rename(target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
         except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
+            self.discard_replacement(building)
             raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def discard_replacement(building: Path) -> None:
+        """Drop a replacement that will not be swapped in."""
+        shutil.rmtree(building, ignore_errors=True)
 
     def files(self, partition: str) -> list[str]:
         """Snapshot ids staged in one partition."""

@@ -167,46 +167,60 @@ def stage_window(spec: EventSourceAssets, store: SnapshotStore, lake: Lake, part
                  crosswalk: pl.DataFrame, incremental: bool = False) -> tuple[dict[str, dict[str, int]], int]:
     """Re-stage exactly `partitions` from the snapshots covering them.
 
+    Each snapshot's rows are written as soon as it is read (memory holds one snapshot, not the range); the
+    new partition folders are swapped in together at the end, so a failure leaves every partition as it was.
+    `incremental` (the GDELT sensor): only snapshots not yet staged are read and added beside the partition's
+    files, so a new 15-minute file costs its own rows, not its day's.
     Returns partition -> snapshot -> rows staged, and the rows quarantined from the snapshots read.
-
-    `incremental` (the GDELT sensor): only snapshots not yet staged are read and added beside the
-    partition's files, so a new 15-minute file costs its own rows, not its day's.
     """
     plake = PartitionedLake(lake, spec.table.name)
     wanted = set(partitions)
-    staged: dict[str, dict[str, tuple[pl.DataFrame, pl.DataFrame]]] = {p: {} for p in partitions}
+    counts: dict[str, dict[str, int]] = {p: {} for p in partitions}
     held = {s for p in partitions for s in plake.files(p)} if incremental else set()
+    buildings = {} if incremental else {p: plake.start_replacement(p) for p in partitions}
     quarantined = 0
-    for manifest in relevant_snapshots(store, plake, spec, partitions):
-        if manifest.snapshot_id in held:
-            continue
-        files = [store.file_path(manifest, f.name) for f in manifest.files]
-        try:
-            frame, rejected = spec.read(files, crosswalk, manifest)
-        except SourceFormatError as exc:
-            raise exc.with_snapshot(manifest.snapshot_id) from exc
-        frame = frame.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"),
-                                   spec.partition_key(spec.partition_column).alias("_partition"))
-        rejected = rejected.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"))
-        keyed_rejects, undated = _split_rejected(spec, rejected)
-        quarantined += rejected.height
-        covered = set(frame["_partition"].drop_nulls().unique()) | set(keyed_rejects["_partition"].unique())
-        plake.record_coverage(manifest.snapshot_id, sorted(covered))
-        lake.write_quarantine(partition_table(spec.table.name, UNDATED), manifest.snapshot_id,
-                              to_quarantine_records(undated, source=spec.source, table=spec.table.name))
-        for partition in sorted(covered & wanted):
-            rows = frame.filter(pl.col("_partition") == partition).drop("_partition")
-            rejects = keyed_rejects.filter(pl.col("_partition") == partition).drop("_partition")
-            staged[partition][manifest.snapshot_id] = (
-                rows, to_quarantine_records(rejects, source=spec.source, table=spec.table.name))
-    for partition in partitions:
-        if incremental:
-            for snapshot_id, (rows, rejects) in staged[partition].items():
-                lake.write(partition_table(spec.table.name, partition), snapshot_id, rows)
-                lake.write_quarantine(partition_table(spec.table.name, partition), snapshot_id, rejects)
-        else:  # an empty partition is replaced too: its old rows were withdrawn
-            plake.replace_partition(partition, staged[partition])
-    return {p: {s: f.height for s, (f, _) in by_snapshot.items()} for p, by_snapshot in staged.items()}, quarantined
+    try:
+        for manifest in relevant_snapshots(store, plake, spec, partitions):
+            if manifest.snapshot_id in held:
+                continue
+            quarantined += _stage_snapshot(spec, store, lake, plake, manifest, crosswalk, wanted, buildings, counts)
+    except BaseException:
+        for building in buildings.values():
+            plake.discard_replacement(building)
+        raise
+    for partition, building in buildings.items():  # an empty partition is replaced too: its rows were withdrawn
+        plake.finish_replacement(partition, building)
+    return counts, quarantined
+
+
+def _stage_snapshot(spec: EventSourceAssets, store: SnapshotStore, lake: Lake, plake: PartitionedLake,
+                    manifest: Manifest, crosswalk: pl.DataFrame, wanted: set[str], buildings: dict[str, Path],
+                    counts: dict[str, dict[str, int]]) -> int:
+    """Read one snapshot and write its rows of the wanted partitions; returns how many rows it rejected."""
+    files = [store.file_path(manifest, f.name) for f in manifest.files]
+    try:
+        frame, rejected = spec.read(files, crosswalk, manifest)
+    except SourceFormatError as exc:
+        raise exc.with_snapshot(manifest.snapshot_id) from exc
+    frame = frame.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"),
+                               spec.partition_key(spec.partition_column).alias("_partition"))
+    rejected = rejected.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"))
+    keyed_rejects, undated = _split_rejected(spec, rejected)
+    covered = set(frame["_partition"].drop_nulls().unique()) | set(keyed_rejects["_partition"].unique())
+    plake.record_coverage(manifest.snapshot_id, sorted(covered))
+    lake.write_quarantine(partition_table(spec.table.name, UNDATED), manifest.snapshot_id,
+                          to_quarantine_records(undated, source=spec.source, table=spec.table.name))
+    for partition in sorted(covered & wanted):
+        rows = frame.filter(pl.col("_partition") == partition).drop("_partition")
+        rejects = to_quarantine_records(keyed_rejects.filter(pl.col("_partition") == partition).drop("_partition"),
+                                        source=spec.source, table=spec.table.name)
+        if partition in buildings:
+            plake.write_replacement(buildings[partition], manifest.snapshot_id, rows, rejects)
+        else:  # incremental: beside the partition's other files
+            lake.write(partition_table(spec.table.name, partition), manifest.snapshot_id, rows)
+            lake.write_quarantine(partition_table(spec.table.name, partition), manifest.snapshot_id, rejects)
+        counts[partition][manifest.snapshot_id] = rows.height
+    return rejected.height
 
 
 def build_event_source_assets(spec: EventSourceAssets) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
