@@ -327,23 +327,32 @@ VALIDATION_BATCH_ROWS = 250_000
 
 def validate_pending(spec: EventSourceAssets, lake: Lake, docs_dir: Path | None,
                      batch_rows: int = VALIDATION_BATCH_ROWS):
-    """Validate every staged partition file without a verdict; each file gets the verdict of its batch."""
+    """Validate every staged partition file without a verdict; each file gets the verdict of its batch.
+
+    Batches are planned from the files' row counts (Parquet metadata) and read one batch at a time.
+    """
     plake = PartitionedLake(lake, spec.table.name)
-    batches: list[list[tuple[str, str, pl.DataFrame]]] = [[]]
+    batches: list[list[tuple[str, str]]] = [[]]
+    rows_in_batch = 0
     for partition, snapshot_ids in plake.pending().items():
         for snapshot_id in snapshot_ids:
-            frame = lake.read(partition_table(spec.table.name, partition), snapshot_id)
-            if batches[-1] and sum(f.height for _, _, f in batches[-1]) + frame.height > batch_rows:
+            path = lake.path(partition_table(spec.table.name, partition), snapshot_id)
+            rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+            if batches[-1] and rows_in_batch + rows > batch_rows:
                 batches.append([])
-            batches[-1].append((partition, snapshot_id, frame))
+                rows_in_batch = 0
+            batches[-1].append((partition, snapshot_id))
+            rows_in_batch += rows
     reports = []
     for batch in filter(None, batches):
-        partitions = sorted({p for p, _, _ in batch})
+        partitions = sorted({p for p, _ in batch})
         label = partitions[0] if len(partitions) == 1 else f"{partitions[0]}..{partitions[-1]}"
-        expectations, frame = spec.suite(pl.concat([f for _, _, f in batch], how="vertical_relaxed"))
+        frames = [lake.read(partition_table(spec.table.name, p), s) for p, s in batch]
+        expectations, frame = spec.suite(pl.concat(frames, how="vertical_relaxed"))
+        del frames
         report = run_suite(frame, suite=f"{spec.table.name}_suite", table=spec.table.name,
                            snapshot_id=f"{label} ({len(batch)} files)", expectations=expectations, docs_dir=docs_dir)
-        for partition, snapshot_id, _ in batch:
+        for partition, snapshot_id in batch:
             lake.record_validation(partition_table(spec.table.name, partition), snapshot_id, report)
         reports.append((label, report))
     return reports
