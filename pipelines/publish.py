@@ -22,7 +22,8 @@ import duckdb
 import polars as pl
 
 from pipelines.config import SQL_DIR, Paths
-from pipelines.lake import UNDATED, Lake, PartitionedLake, partition_table
+from pipelines.lake import Lake
+from pipelines.publish_partitioned import PartitionLoadError, load_partitioned
 from pipelines.reference import (
     load_cameo_countries,
     load_cameo_event_codes,
@@ -152,45 +153,6 @@ def publishable_snapshots(lake: Lake, store: SnapshotStore, table: StagedTable) 
     return chosen if table.keep_releases else chosen[-1:]
 
 
-def publishable_partition_files(lake: Lake, store: SnapshotStore, table: StagedTable) -> list[tuple[str, str]]:
-    """(partition, snapshot id) of every validated file of a partitioned table; samples only while no real
-    snapshot is staged anywhere in the table."""
-    plake = PartitionedLake(lake, table.name)
-    files = [(p, s) for p in plake.partitions() for s in lake.validated(partition_table(table.name, p))]
-    origins = {m.snapshot_id: m.origin for m in store.list(table.source)}
-    real = [(p, s) for p, s in files if origins.get(s) != "sample"]
-    return real or files
-
-
-def load_partitioned(con: duckdb.DuckDBPyConnection, lake: Lake, store: SnapshotStore, table: StagedTable,
-                     report: PublishReport, loads: list, quarantine: list, validations: list) -> None:
-    """Load every validated partition file with one scan (the cost is the rows, not one statement per file)."""
-    chosen = publishable_partition_files(lake, store, table)
-    report.loaded[table.name] = sorted({s for _, s in chosen})
-    if chosen:
-        paths = [str(lake.path(partition_table(table.name, p), s)) for p, s in chosen]
-        try:
-            con.execute(f"INSERT INTO {table.warehouse_table} BY NAME SELECT * FROM read_parquet($1, union_by_name = true)",
-                        [paths])
-        except duckdb.Error as exc:
-            raise PublishError(f"loading {table.warehouse_table} failed: {exc}") from exc
-    seen_reports = set()
-    for snapshot_id in report.loaded[table.name]:
-        parts = [p for p, s in chosen if s == snapshot_id]
-        rows = sum(pl.scan_parquet(lake.path(partition_table(table.name, p), snapshot_id)).select(pl.len()).collect().item()
-                   for p in parts)
-        rejected = [lake.read_quarantine(partition_table(table.name, p), snapshot_id) for p in [*parts, UNDATED]]
-        rejected = pl.concat(rejected)
-        quarantine.append(rejected)
-        for p in parts:
-            verdict = lake.validation(partition_table(table.name, p), snapshot_id)
-            if verdict.snapshot_id not in seen_reports:  # one suite run judged every file of a partition
-                seen_reports.add(verdict.snapshot_id)
-                validations.extend(verdict.to_rows())
-        loads.append({"table_name": table.name, "source": table.source, "snapshot_id": snapshot_id,
-                      "row_count": rows, "quarantined_rows": rejected.height})
-
-
 def _run_checks(con: duckdb.DuckDBPyConnection, report: PublishReport) -> None:
     failures = []
     for path in sql_files("checks"):
@@ -222,7 +184,10 @@ def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] 
         loads, quarantine, validations = [], [], []
         for table in tables:
             if table.partitioned:
-                load_partitioned(con, lake, store, table, report, loads, quarantine, validations)
+                try:
+                    report.loaded[table.name] = load_partitioned(con, lake, store, table, loads, validations)
+                except PartitionLoadError as exc:
+                    raise PublishError(str(exc)) from exc
                 continue
             report.loaded[table.name] = publishable_snapshots(lake, store, table)
             for snapshot_id in report.loaded[table.name]:

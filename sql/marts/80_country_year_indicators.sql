@@ -8,12 +8,15 @@
 --  * Cyber incident catalogues (EuRepoC, CFR, DCID) are global between their first and last incident year.
 -- Defence values are measurements, not counts: NULL where no source published one.
 CREATE TABLE marts.country_year_indicators AS
-WITH years AS (
+WITH gdelt_days AS (
+    SELECT year(date_added) AS year, count(DISTINCT CAST(date_added AS DATE)) AS days
+    FROM staging.stg_gdelt_event GROUP BY ALL
+), years AS (
     SELECT min(y) AS first_year, max(y) AS last_year FROM (
         SELECT year AS y FROM marts.military_expenditure_country_year
         UNION ALL SELECT year(start_date) FROM core.fct_cyber_incident
-        UNION ALL SELECT year(event_date) FROM core.fct_conflict_event WHERE source_kind = 'verified_event'
-        UNION ALL SELECT year(date_added) FROM staging.stg_gdelt_event)
+        UNION ALL SELECT year(month) FROM marts.conflict_monthly WHERE source_kind = 'verified_event'
+        UNION ALL SELECT year FROM gdelt_days)
 ), spine AS (
     SELECT c.iso3, c.name AS country_name, y.year, c.nato_member_since IS NOT NULL AND y.year >= c.nato_member_since AS nato_member
     FROM core.dim_country c,
@@ -40,29 +43,27 @@ WITH years AS (
           WHERE iso3 IS NOT NULL AND start_date IS NOT NULL GROUP BY ALL)
     GROUP BY ALL
 ), conflict AS (
-    SELECT iso3, year(event_date) AS year,
-           count(*) FILTER (WHERE source = 'ucdp_ged') AS ucdp_events,
+    -- From the monthly mart, not the events: GDELT's millions of rows are aggregated once per publish.
+    SELECT iso3, year(month) AS year,
+           sum(events) FILTER (WHERE source = 'ucdp_ged') AS ucdp_events,
            sum(fatalities_best) FILTER (WHERE source = 'ucdp_ged') AS ucdp_deaths_best,
            sum(fatalities_low) FILTER (WHERE source = 'ucdp_ged') AS ucdp_deaths_low,
            sum(fatalities_high) FILTER (WHERE source = 'ucdp_ged') AS ucdp_deaths_high,
-           count(*) FILTER (WHERE source = 'acled') AS acled_events,
+           sum(events) FILTER (WHERE source = 'acled') AS acled_events,
            sum(fatalities_best) FILTER (WHERE source = 'acled') AS acled_fatalities,
-           count(*) FILTER (WHERE source = 'gdelt') AS gdelt_events,
-           count(*) FILTER (WHERE source = 'gdelt' AND quad_class = 4) AS gdelt_material_conflict_events
-    FROM core.fct_conflict_event WHERE iso3 IS NOT NULL GROUP BY ALL
+           sum(events) FILTER (WHERE source = 'gdelt') AS gdelt_events,
+           sum(material_conflict_events) FILTER (WHERE source = 'gdelt') AS gdelt_material_conflict_events
+    FROM marts.conflict_monthly GROUP BY ALL
 ), ucdp_global AS (
-    SELECT DISTINCT year(event_date) AS year FROM core.fct_conflict_event
-    WHERE source = 'ucdp_ged' AND release IS NOT NULL
+    SELECT DISTINCT year(event_date) AS year FROM core.ucdp_ged_event_current WHERE release IS NOT NULL
 ), ucdp_years AS (SELECT min(year) AS first_year, max(year) AS last_year FROM ucdp_global
 ), ucdp_country AS (
     SELECT iso3, min(year(event_date)) AS first_year, max(year(event_date)) AS last_year
-    FROM core.fct_conflict_event WHERE source = 'ucdp_ged' AND release IS NULL AND iso3 IS NOT NULL GROUP BY iso3
+    FROM core.ucdp_ged_event_current WHERE release IS NULL AND iso3 IS NOT NULL GROUP BY iso3
 ), acled_country AS (
     SELECT iso3, min(year(event_date)) AS first_year, max(year(event_date)) AS last_year
-    FROM core.fct_conflict_event WHERE source = 'acled' AND iso3 IS NOT NULL GROUP BY iso3
-), gdelt_days AS (
-    SELECT year(date_added) AS year, count(DISTINCT CAST(date_added AS DATE)) AS days
-    FROM staging.stg_gdelt_event GROUP BY ALL
+    FROM core.acled_event_current WHERE iso3 IS NOT NULL GROUP BY iso3
+
 )
 SELECT s.iso3, s.country_name, s.year, s.nato_member,
        m.milex_share_of_gdp, m.milex_share_of_gdp_source, m.milex_current_usd, m.milex_current_usd_source,
