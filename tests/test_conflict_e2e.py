@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.config import SAMPLES_DIR
 from pipelines.export import export_table
@@ -204,3 +205,32 @@ def test_a_final_ucdp_release_replaces_the_candidates_of_its_months(tw_home: Pat
     assert len(published) == len(rows) + 2
     # Both stay in staging: nothing is lost, the view decides what is current.
     assert query(tw_home, "SELECT count(*) FROM staging.stg_ucdp_ged_event")[0][0] == len(rows) + len(candidate_rows)
+
+
+def test_ucdp_release_zips_are_read_through_the_checked_unzip(tmp_path: Path):
+    from pipelines.assets.ucdp_acd import stage_acd_files
+    from pipelines.assets.ucdp_ged import read_ucdp_ged_files
+    from pipelines.reference import load_country_crosswalk
+    from transforms.errors import SourceFormatError
+
+    crosswalk = load_country_crosswalk()
+    ged = tmp_path / "ged251-csv.zip"
+    with zipfile.ZipFile(ged, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(SAMPLES_DIR / "ucdp_ged" / "GEDEvent_v25_1.csv", "GEDEvent_v25_1.csv")
+    events, _ = read_ucdp_ged_files([ged], crosswalk, None)
+    assert events.height == len(ucdp_sample_events_of("GEDEvent_v25_1.csv"))
+    assert set(events["source_file"]) == {"ged251-csv.zip!GEDEvent_v25_1.csv"} and set(events["release"]) == {"25.1"}
+    acd = tmp_path / "ucdp-prio-acd-251-csv.zip"
+    with zipfile.ZipFile(acd, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(SAMPLES_DIR / "ucdp_acd" / "UcdpPrioConflict_v25_1.csv", "UcdpPrioConflict_v25_1.csv")
+    assert stage_acd_files([acd], "s")["stg_ucdp_acd_conflict_year"][0].height > 0
+    escaping = tmp_path / "ged-evil.zip"
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../GEDEvent_v25_1.csv", "id\n")
+    with pytest.raises(SourceFormatError, match="directory part"):
+        read_ucdp_ged_files([escaping], crosswalk, None)
+
+
+def ucdp_sample_events_of(name: str) -> list[dict]:
+    with (SAMPLES_DIR / "ucdp_ged" / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))

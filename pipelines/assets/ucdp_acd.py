@@ -1,12 +1,17 @@
 """UCDP/PRIO Armed Conflict Dataset: conflict-years and their locations, one yearly release at a time."""
 
 import tempfile
-import zipfile
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.assets.factory import SourceAssets, StagedOutput, build_source_assets, sample_dir_files
+from pipelines.assets.factory import (
+    SourceAssets,
+    StagedOutput,
+    build_source_assets,
+    sample_dir_files,
+)
+from pipelines.assets.ucdp_ged import unzip_release_csv
 from pipelines.reference import load_country_crosswalk
 from pipelines.sources.ucdp import fetch_ucdp_bulk
 from pipelines.staged_tables import STG_UCDP_ACD_CONFLICT_YEAR, STG_UCDP_ACD_LOCATION
@@ -23,13 +28,7 @@ def _acd_csv(files: list[Path], scratch: Path) -> Path:
     zips = [f for f in files if f.suffix.lower() == ".zip"]
     if len(csvs) + len(zips) != 1:
         raise SourceFormatError(SOURCE, ", ".join(f.name for f in files) or "(none)", "expected one ACD .csv or .zip")
-    if csvs:
-        return csvs[0]
-    with zipfile.ZipFile(zips[0]) as archive:
-        members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")]
-        if len(members) != 1 or "/" in members[0].filename or ".." in members[0].filename:
-            raise SourceFormatError(SOURCE, zips[0].name, f"expected one plain .csv member, found {archive.namelist()}")
-        return Path(archive.extract(members[0], scratch))
+    return csvs[0] if csvs else unzip_release_csv(zips[0], scratch, SOURCE)
 
 
 def stage_acd_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[pl.DataFrame, pl.DataFrame]]:

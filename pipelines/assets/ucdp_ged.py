@@ -2,7 +2,6 @@
 
 import os
 import tempfile
-import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,14 +9,29 @@ import polars as pl
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.acquire import commit_event_snapshot
-from pipelines.assets.event_source import EventSourceAssets, FetchRequest, build_event_source_assets, page_order
+from pipelines.assets.event_source import (
+    EventSourceAssets,
+    FetchRequest,
+    build_event_source_assets,
+    page_order,
+)
 from pipelines.assets.factory import sample_dir_files
 from pipelines.snapshots import Manifest
-from pipelines.sources.ucdp import BULK_BASE_URL, UcdpQuota, fetch_ucdp_bulk, fetch_ucdp_ged_api
+from pipelines.sources.ucdp import (
+    BULK_BASE_URL,
+    UcdpQuota,
+    fetch_ucdp_bulk,
+    fetch_ucdp_ged_api,
+)
 from pipelines.staged_tables import STG_UCDP_GED_EVENT
 from pipelines.suites.conflict import ucdp_ged_suite
-from transforms.conflict_events.ucdp_ged import read_ucdp_ged_api_pages, read_ucdp_ged_csv, read_ucdp_ged_geojson
+from transforms.conflict_events.ucdp_ged import (
+    read_ucdp_ged_api_pages,
+    read_ucdp_ged_csv,
+    read_ucdp_ged_geojson,
+)
 from transforms.errors import SourceFormatError
+from transforms.zip_member import unzip_single_member
 
 SOURCE = "ucdp_ged"
 DEFAULT_VERSION = "25.1"  # the yearly release a bulk or API run reads unless config says otherwise
@@ -52,19 +66,22 @@ def read_ucdp_ged_files(files: list[Path], crosswalk: pl.DataFrame, manifest: Ma
             pl.concat([p[1] for p in parts], how="diagonal_relaxed"))
 
 
+# A GED release CSV is a few hundred MB; the cap only has to stop what no release could be.
+MAX_CSV_BYTES = 4 * 1024**3
+
+
+def unzip_release_csv(path: Path, folder: Path, source: str) -> Path:
+    """The one CSV of a UCDP release zip, unpacked into `folder` under its own name (which carries the release)."""
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as out:
+        name = unzip_single_member(path, r"[^/\\]+\.csv", out.write, source=source, max_uncompressed_bytes=MAX_CSV_BYTES)
+    return Path(out.name).rename(folder / name)
+
+
 def _read_zipped_csv(path: Path, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv") and not m.is_dir()]
-        if len(members) != 1 or "/" in members[0].filename or ".." in members[0].filename:
-            raise SourceFormatError(SOURCE, path.name, f"expected one plain .csv member, found {[m.filename for m in members]}")
-        with tempfile.TemporaryDirectory() as scratch:
-            # The member's own name carries the release (GEDEvent_v25_1.csv), so keep it.
-            target = Path(scratch) / members[0].filename
-            with archive.open(members[0]) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
-            events, rejected = read_ucdp_ged_csv(target, crosswalk)
-    member = pl.lit(f"{path.name}!{members[0].filename}")  # a zip member traces to its zip
+    with tempfile.TemporaryDirectory() as scratch:
+        csv = unzip_release_csv(path, Path(scratch), SOURCE)
+        events, rejected = read_ucdp_ged_csv(csv, crosswalk)
+    member = pl.lit(f"{path.name}!{csv.name}")  # a zip member traces to its zip
     return events.with_columns(member.alias("source_file")), rejected.with_columns(member.alias("source_file"))
 
 

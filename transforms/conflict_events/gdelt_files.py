@@ -8,23 +8,19 @@ Decisions (SOURCES.md §3):
   The translingual lists (masterfilelist-translation.txt, `<ts>.translation.export.CSV.zip`) are not read here.
 - The 15-minute sequence has holes (no file was ever published for some slots): missing_export_slots lists
   them so a backfill can report them instead of failing or silently skipping.
-- A GDELT zip holds one member. read_single_member_zip refuses, before decompressing anything: more or fewer
-  than one member, a member name that is not the expected bare name (no directory part, no `..`, no absolute
-  path), encryption, an unknown compression method, a declared size over the cap, or a declared compression
-  ratio over a sane bound (deflate on text gives ~5-15x; zeros give ~1000x); while decompressing it stops as
-  soon as the stream passes the declared size, so a lying header cannot inflate past the cap either.
+- A GDELT zip holds one member: read_single_member_zip unpacks it with transforms/zip_member.py's checks
+  (traversal, zip bombs, lying headers), refusing before decompressing what it can.
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.zip_member import unzip_single_member
 
 SOURCE = "gdelt"
 
@@ -43,7 +39,6 @@ SLOT = timedelta(minutes=15)
 
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024  # a 15-minute export is ~0.2-2 MB unzipped
 DEFAULT_MAX_COMPRESSION_RATIO = 100.0
-_CHUNK = 1024 * 1024
 
 _LIST_LINE = (
     r"^(?<size>\d+) (?<md5>[0-9a-fA-F]{32}) "
@@ -111,55 +106,8 @@ def read_single_member_zip(
     max_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
     source: str = SOURCE,
 ) -> tuple[str, bytes]:
-    """(member name, bytes) of a zip's one member, refusing traversal, bombs and lying headers (see module doc)."""
-    path = Path(path)
-
-    def refuse(problem: str) -> SourceFormatError:
-        return SourceFormatError(source, path.name, problem)
-
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise refuse(f"not a readable zip file ({e})") from e
-    with archive:
-        members = archive.infolist()
-        if len(members) != 1:
-            raise refuse(f"expected exactly one member, found {len(members)}: {[m.filename for m in members][:5]}")
-        info = members[0]
-        name = info.filename
-        if "/" in name or "\\" in name or ".." in name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-            raise refuse(f"member name {name!r} has a directory part, '..' or an absolute path (refused)")
-        if not re.fullmatch(member_pattern, name) or (expected_member is not None and name != expected_member):
-            wanted = expected_member or member_pattern
-            raise refuse(f"member name {name!r} is not the expected {wanted!r}")
-        if info.flag_bits & 0x1:
-            raise refuse(f"member {name!r} is encrypted")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise refuse(f"member {name!r} uses unsupported compression method {info.compress_type}")
-        if info.file_size > max_uncompressed_bytes:
-            raise refuse(
-                f"member {name!r} declares {info.file_size} bytes uncompressed, over the cap of "
-                f"{max_uncompressed_bytes} (refused before decompressing)"
-            )
-        ratio = info.file_size / max(info.compress_size, 1)
-        if ratio > max_ratio:
-            raise refuse(
-                f"member {name!r} declares a compression ratio of {ratio:.0f}:1, over the bound of "
-                f"{max_ratio:.0f}:1 (zip bomb? refused before decompressing)"
-            )
-        limit = min(info.file_size, max_uncompressed_bytes)
-        chunks, total = [], 0
-        try:
-            with archive.open(info) as stream:
-                while chunk := stream.read(_CHUNK):
-                    total += len(chunk)
-                    if total > limit:
-                        raise refuse(
-                            f"member {name!r} decompresses past its declared size of {info.file_size} bytes (refused)"
-                        )
-                    chunks.append(chunk)
-        except (zipfile.BadZipFile, EOFError, OSError) as e:
-            raise refuse(f"member {name!r} is corrupt ({e})") from e
-        if total != info.file_size:
-            raise refuse(f"member {name!r} gave {total} bytes, its header declares {info.file_size}")
+    """(member name, bytes) of a GDELT zip's one member, refusing traversal, bombs and lying headers."""
+    chunks: list[bytes] = []
+    name = unzip_single_member(path, member_pattern, chunks.append, expected_member=expected_member,
+                               max_uncompressed_bytes=max_uncompressed_bytes, max_ratio=max_ratio, source=source)
     return name, b"".join(chunks)
