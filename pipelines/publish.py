@@ -33,7 +33,7 @@ from pipelines.reference import (
     load_source_precedence,
     load_value_exceptions,
 )
-from pipelines.snapshots import SnapshotStore
+from pipelines.snapshots import SnapshotStore, prefer_real
 from pipelines.sources.registry import load_sources_table
 from pipelines.staged_tables import STAGED_TABLES, StagedTable
 
@@ -148,8 +148,7 @@ def publishable_snapshots(lake: Lake, store: SnapshotStore, table: StagedTable) 
     says so; bundled samples stand in only while a source has no real snapshot."""
     validated = lake.validated(table.name)
     origins = {m.snapshot_id: m.origin for m in store.list(table.source)}
-    real = [s for s in validated if origins.get(s) != "sample"]
-    chosen = real or validated
+    chosen = prefer_real(validated, origins.get)
     return chosen if table.keep_releases else chosen[-1:]
 
 

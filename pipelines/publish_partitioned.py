@@ -11,7 +11,7 @@ from collections import defaultdict
 import duckdb
 
 from pipelines.lake import UNDATED, Lake, PartitionedLake, partition_table
-from pipelines.snapshots import SnapshotStore
+from pipelines.snapshots import SnapshotStore, prefer_real
 from pipelines.staged_tables import StagedTable
 
 
@@ -25,8 +25,7 @@ def publishable_partition_files(lake: Lake, store: SnapshotStore, table: StagedT
     plake = PartitionedLake(lake, table.name)
     files = [(p, s) for p in plake.partitions() for s in lake.validated(partition_table(table.name, p))]
     origins = {m.snapshot_id: m.origin for m in store.list(table.source)}
-    real = [(p, s) for p, s in files if origins.get(s) != "sample"]
-    return real or files
+    return prefer_real(files, lambda file: origins.get(file[1]))
 
 
 def load_partitioned(con: duckdb.DuckDBPyConnection, lake: Lake, store: SnapshotStore, table: StagedTable,

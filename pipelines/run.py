@@ -28,6 +28,17 @@ class RunSummary:
     warehouse: str = ""
     published: bool = False
 
+    @property
+    def blocked(self) -> bool:
+        """A blocking (error-severity) check failed."""
+        return any(not passed and is_error for _, _, passed, _, is_error in self.checks)
+
+    def finish(self) -> "RunSummary":
+        """Settle what the runs added up to: published if a warehouse asset materialized, failed if a check blocked."""
+        self.published = any(key.startswith("warehouse/") for key, _ in self.materialized)
+        self.success = self.success and not self.blocked
+        return self
+
     def render(self) -> str:
         lines = [f"ThreatWatch run ({'offline' if self.offline else 'live'})"]
         by_layer = {layer: [(k, m) for k, m in self.materialized if k.split("/")[0] == layer]
@@ -106,10 +117,7 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
                 run_config=RunConfig(ops=ops, loggers=quiet), instance=instance, raise_on_error=False,
                 asset_selection=rest)
             _collect(summary, result)
-    summary.published = any(key.startswith("warehouse/") for key, _ in summary.materialized)
-    if any(not passed and is_error for _, _, passed, _, is_error in summary.checks):
-        summary.success = False
-    return summary
+    return summary.finish()
 
 
 def _collect(summary: RunSummary, result) -> None:
@@ -152,10 +160,7 @@ def run_backfill(source: str, start: str, end: str, *, offline: bool = False, fe
             run_config=RunConfig(ops=ops, loggers=quiet), instance=instance, raise_on_error=False,
             tags={RANGE_START: start, RANGE_END: end})
         _collect(summary, result)
-        if summary.success and not any(not passed and err for _, _, passed, _, err in summary.checks):
+        if summary.success and not summary.blocked:
             _collect(summary, defs.resolve_job_def("publish_job").execute_in_process(
                 run_config=RunConfig(loggers=quiet), instance=instance, raise_on_error=False))
-    summary.published = any(key.startswith("warehouse/") for key, _ in summary.materialized)
-    if any(not passed and is_error for _, _, passed, _, is_error in summary.checks):
-        summary.success = False
-    return summary
+    return summary.finish()

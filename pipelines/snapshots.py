@@ -11,12 +11,12 @@ import mimetypes
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipelines.http import FetchResult
 
@@ -88,6 +88,16 @@ def make_snapshot_id(when: datetime, content: list[tuple[str, str]]) -> str:
     """`<UTC yyyymmddThhmmssZ>-<10 hex of sha256 over sorted (name, sha256)>`: time-sortable, content-addressed."""
     digest = hashlib.sha256("".join(f"{n}\t{h}\n" for n, h in sorted(content)).encode()).hexdigest()
     return f"{when.astimezone(timezone.utc).strftime(_ID_TIME)}-{digest[:10]}"
+
+
+T = TypeVar("T")
+
+
+def prefer_real(items: list[T], origin: Callable[[T], str | None]) -> list[T]:
+    """The items whose snapshot is not a bundled sample, or all of them when every one is a sample:
+    samples stand in only while a source has no real snapshot."""
+    real = [item for item in items if origin(item) != "sample"]
+    return real or items
 
 
 def _plain_name(name: str, what: str = "file name") -> str:

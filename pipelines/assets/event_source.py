@@ -39,7 +39,7 @@ from pipelines.http import FetchError
 from pipelines.lake import UNDATED, Lake, PartitionedLake, partition_table
 from pipelines.reference import load_country_crosswalk
 from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource
-from pipelines.snapshots import Manifest, SnapshotStore
+from pipelines.snapshots import Manifest, SnapshotStore, prefer_real
 from pipelines.sources.credentials import MissingCredentialsError
 from pipelines.sources.registry import source_info
 from pipelines.staged_tables import StagedTable
@@ -138,9 +138,8 @@ def relevant_snapshots(store: SnapshotStore, lake: PartitionedLake, spec: EventS
     """Snapshots whose rows may fall in `partitions`: real ones (samples only while there are none), and
     of snapshots with the same file names only the newest (a re-fetched file supersedes its earlier copy)."""
     manifests = store.list(spec.source)
-    real = [m for m in manifests if m.origin != "sample"]
     newest: dict[tuple[str, ...], Manifest] = {}
-    for m in real or manifests:  # oldest first, so the newest wins
+    for m in prefer_real(manifests, lambda m: m.origin):  # oldest first, so the newest wins
         newest[tuple(sorted(f.name for f in m.files))] = m
     wanted = set(partitions)
     chosen = []
