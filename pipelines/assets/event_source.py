@@ -27,6 +27,7 @@ from dagster import (
     FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
+    MonthlyPartitionsDefinition,
     TimeWindowPartitionsDefinition,
     asset,
     asset_check,
@@ -118,7 +119,7 @@ class EventSourceAssets:
 
     @property
     def monthly(self) -> bool:
-        return self.partitions_def.cron_schedule.split()[2] != "*"  # "0 0 1 * *" monthly, "0 0 * * *" daily
+        return isinstance(self.partitions_def, MonthlyPartitionsDefinition)
 
     def partition_key(self, column: str) -> pl.Expr:
         """The partition key of each row, as Dagster spells it (2024-03-01 for a month, a day for a day)."""

@@ -45,7 +45,8 @@ def read_gdelt_files(files: list[Path], crosswalk: pl.DataFrame, manifest: Manif
         events, rejected = read_gdelt_export_zip(path, crosswalk)
     else:  # an export unzipped before import: the master list's md5 (of the zip) cannot apply
         events, rejected = read_gdelt_export(path, crosswalk, path.name)
-    md5 = hashlib.md5(path.read_bytes()).hexdigest()
+    with path.open("rb") as handle:  # streamed: the zip is read once more, never held whole for its digest
+        md5 = hashlib.file_digest(handle, "md5").hexdigest()
     expected = manifest.file(path.name).params.get("expected_md5")
     return events.with_columns(file_md5=pl.lit(md5), expected_md5=pl.lit(expected, pl.Utf8)), rejected
 
