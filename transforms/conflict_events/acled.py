@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.conflict_events.schema import conform_columns, empty_events
+from transforms.conflict_events.schema import conform_columns
 from transforms.csv_rows import read_csv_rows
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_codes
@@ -203,11 +203,6 @@ def _stage(raw: pl.DataFrame, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl
         "region", "assoc_actor_1", "assoc_actor_2",
     )
     return conform_columns(events).cast(dict(EXTRA_SCHEMA)), rejected
-
-
-def empty_acled_events() -> pl.DataFrame:
-    """An empty staged ACLED frame (conformed columns plus EXTRA_SCHEMA)."""
-    return empty_events(dict(EXTRA_SCHEMA))
 
 
 def read_acled_csv(path: Path | str, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
