@@ -111,9 +111,9 @@ def phase_generate(work: Path, events: int, rows_per_file: int) -> dict:
 
 
 def _register(work: Path, names: list[str] | None = None) -> int:
-    from pipelines.assets.event_source import register_event_sample
-    from pipelines.config import paths_from_env
-    from pipelines.snapshots import SnapshotStore
+    from pipelines.lib.event_source_assets import register_event_sample
+    from pipelines.lib.config import paths_from_env
+    from pipelines.lib.snapshots import SnapshotStore
     from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 
     folder = work / "published"
@@ -133,12 +133,12 @@ def _days(work: Path) -> tuple[str, ...]:
 
 def phase_stage(work: Path, incremental: bool = False, days: tuple[str, ...] | None = None) -> dict:
     """Stage the days (replace), or only the newest day's new file (incremental, as the sensor does)."""
-    from pipelines.assets.event_source import stage_window
-    from pipelines.assets.gdelt import SPEC
-    from pipelines.config import paths_from_env
-    from pipelines.lake import Lake
-    from pipelines.reference import load_country_crosswalk
-    from pipelines.snapshots import SnapshotStore
+    from pipelines.lib.event_source_assets import stage_window
+    from pipelines.defs.gdelt.assets import SPEC
+    from pipelines.lib.config import paths_from_env
+    from pipelines.lib.lake import Lake
+    from pipelines.lib.reference import load_country_crosswalk
+    from pipelines.lib.snapshots import SnapshotStore
 
     paths = paths_from_env()
     counts, _ = stage_window(SPEC, SnapshotStore(paths.snapshots), Lake(paths.lake), days or _days(work),
@@ -148,10 +148,10 @@ def phase_stage(work: Path, incremental: bool = False, days: tuple[str, ...] | N
 
 def phase_validate() -> dict:
     """Run the GX suite on every staged partition file without a verdict."""
-    from pipelines.assets.event_source import validate_pending
-    from pipelines.assets.gdelt import SPEC
-    from pipelines.config import paths_from_env
-    from pipelines.lake import Lake
+    from pipelines.lib.event_source_assets import validate_pending
+    from pipelines.defs.gdelt.assets import SPEC
+    from pipelines.lib.config import paths_from_env
+    from pipelines.lib.lake import Lake
 
     reports = validate_pending(SPEC, Lake(paths_from_env().lake), None)
     return {"partitions_validated": len(reports), "rows": sum(r.row_count for _, r in reports),
@@ -162,8 +162,8 @@ def phase_publish() -> dict:
     """Build and swap in the warehouse from every validated staged file."""
     import duckdb
 
-    from pipelines.config import paths_from_env
-    from pipelines.publish import publish_warehouse
+    from pipelines.lib.config import paths_from_env
+    from pipelines.lib.publish import publish_warehouse
 
     paths = paths_from_env()
     publish_warehouse(paths)

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.config import paths_from_env
+from pipelines.lib.config import paths_from_env
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -19,8 +19,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_snapshot_import(args: argparse.Namespace) -> int:
-    from pipelines.snapshots import SnapshotStore
-    from pipelines.sources.registry import source_info
+    from pipelines.lib.snapshots import SnapshotStore
+    from pipelines.lib.source_registry import source_info
 
     info = source_info(args.source)
     store = SnapshotStore(paths_from_env().snapshots)
@@ -51,8 +51,8 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def _cmd_snapshot_list(args: argparse.Namespace) -> int:
-    from pipelines.snapshots import SnapshotStore
-    from pipelines.table import render_table
+    from pipelines.lib.snapshots import SnapshotStore
+    from pipelines.lib.table import render_table
 
     store = SnapshotStore(paths_from_env().snapshots)
     rows = [
@@ -75,7 +75,7 @@ def _connect_read_only():
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipelines.table import render_table
+    from pipelines.lib.table import render_table
 
     with _connect_read_only() as con:
         try:
@@ -94,7 +94,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.export import export_table
+    from pipelines.lib.export import export_table
 
     warehouse = paths_from_env().warehouse
     if not warehouse.exists():

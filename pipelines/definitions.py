@@ -6,24 +6,22 @@ import os
 
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
-from pipelines.assets import (
-    acled,
-    cfr,
-    cisa_kev,
-    dcid,
-    eurepoc,
-    gdelt,
-    mitre_attack,
-    nato,
-    reconciliation,
-    sipri,
-    ucdp_acd,
-    ucdp_ged,
-    warehouse,
-    worldbank,
-)
-from pipelines.conflict_automation import CONFLICT_JOBS, CONFLICT_SCHEDULES, CONFLICT_SENSORS
-from pipelines.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
+from pipelines.defs.acled import assets as acled
+from pipelines.defs.cfr import assets as cfr
+from pipelines.defs.cisa_kev import assets as cisa_kev
+from pipelines.defs.dcid import assets as dcid
+from pipelines.defs.eurepoc import assets as eurepoc
+from pipelines.defs.gdelt import assets as gdelt
+from pipelines.defs.mitre_attack import assets as mitre_attack
+from pipelines.defs.nato import assets as nato
+from pipelines.defs.warehouse import checks as reconciliation
+from pipelines.defs.sipri import assets as sipri
+from pipelines.defs.ucdp_acd import assets as ucdp_acd
+from pipelines.defs.ucdp_ged import assets as ucdp_ged
+from pipelines.defs.warehouse import assets as warehouse
+from pipelines.defs.worldbank import assets as worldbank
+from pipelines.defs.automation import CONFLICT_JOBS, CONFLICT_SCHEDULES, CONFLICT_SENSORS
+from pipelines.lib.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
 
 SOURCES = [worldbank, sipri, nato, eurepoc, cfr, dcid, cisa_kev, mitre_attack, ucdp_acd]
 # Partitioned by month or day; a Dagster job covers one partitioning, so these run as their own jobs.

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 from dagster import AssetCheckSeverity, AssetKey, AssetSelection, DagsterEventType, DagsterInstance, RunConfig
 
-from pipelines.assets.event_source import covered_partitions
-from pipelines.assets.factory import SourceSnapshotConfig
-from pipelines.conflict_automation import RANGE_END, RANGE_START
-from pipelines.config import paths_from_env
+from pipelines.lib.event_source_assets import covered_partitions
+from pipelines.lib.source_assets import SourceSnapshotConfig
+from pipelines.defs.automation import RANGE_END, RANGE_START
+from pipelines.lib.config import paths_from_env
 from pipelines.definitions import EVENT_SOURCES, build_definitions
-from pipelines.lake import Lake
-from pipelines.reference import load_country_crosswalk
-from pipelines.snapshots import SnapshotStore
+from pipelines.lib.lake import Lake
+from pipelines.lib.reference import load_country_crosswalk
+from pipelines.lib.snapshots import SnapshotStore
 
 
 @dataclass

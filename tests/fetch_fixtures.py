@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.http import HttpClient, HttpSettings
-from pipelines.snapshots import SnapshotStore
+from pipelines.lib.http import HttpClient, HttpSettings
+from pipelines.lib.snapshots import SnapshotStore
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_crosswalk
+from pipelines.lib.reference import load_country_crosswalk
 from tests.conftest import shared_path
 from transforms.conflict_events.acled import read_acled_csv
 from transforms.conflict_events.cameo import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_crosswalk
+from pipelines.lib.reference import load_country_crosswalk
 from transforms.conflict_events.acled import (
     ACLED_COLUMNS,
     EXTRA_SCHEMA,

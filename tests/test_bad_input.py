@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import SAMPLES_DIR, paths_from_env
+from pipelines.lib.config import SAMPLES_DIR, paths_from_env
 from pipelines.run import run_pipeline
-from pipelines.snapshots import SnapshotStore
+from pipelines.lib.snapshots import SnapshotStore
 from tests.warehouse_compare import file_sha256
 
 BULK = SAMPLES_DIR / "worldbank" / "bulk"
@@ -117,7 +117,7 @@ def test_partial_snapshot_is_blocked_by_the_row_count_bound(warehouse_before):
 
 def test_failed_validation_is_never_published_later(tmp_path, warehouse_before):
     """A publish run on its own after a failed check still loads only validated snapshots."""
-    from pipelines.publish import publish_warehouse
+    from pipelines.lib.publish import publish_warehouse
 
     _import_and_run(tmp_path, lambda b: b.replace(b'"France","FRA"', b'"Atlantis","ATL"', 1))
     bad = SnapshotStore(paths_from_env().snapshots).latest("worldbank").snapshot_id

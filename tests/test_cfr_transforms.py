@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.cyber_incidents.cfr import (
     QUARANTINE_SCHEMA,
     VICTIM_COUNTRY_WORDS,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import SAMPLES_DIR
+from pipelines.lib.config import SAMPLES_DIR
 
 
 def test_sql_prints_a_table(copied_home: Path, capsys: pytest.CaptureFixture):

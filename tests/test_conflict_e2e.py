@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.config import SAMPLES_DIR
-from pipelines.export import export_table
+from pipelines.lib.config import SAMPLES_DIR
+from pipelines.lib.export import export_table
 
 def query(home: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
@@ -147,11 +147,11 @@ def test_acled_terms_travel_with_an_export_of_conflict_events(published_home: Pa
 
 
 def test_conflict_staging_tables_match_the_transforms_schemas():
-    from pipelines.publish import sql_files
+    from pipelines.lib.publish import sql_files
     from transforms.conflict_events.acled import read_acled_csv
     from transforms.conflict_events.gdelt import read_gdelt_export_zip
     from transforms.conflict_events.ucdp_ged import read_ucdp_ged_csv
-    from pipelines.reference import load_country_crosswalk
+    from pipelines.lib.reference import load_country_crosswalk
 
     crosswalk = load_country_crosswalk()
     frames = {
@@ -208,9 +208,9 @@ def test_a_final_ucdp_release_replaces_the_candidates_of_its_months(tw_home: Pat
 
 
 def test_ucdp_release_zips_are_read_through_the_checked_unzip(tmp_path: Path):
-    from pipelines.assets.ucdp_acd import stage_acd_files
-    from pipelines.assets.ucdp_ged import read_ucdp_ged_files
-    from pipelines.reference import load_country_crosswalk
+    from pipelines.defs.ucdp_acd.assets import stage_acd_files
+    from pipelines.defs.ucdp_ged.assets import read_ucdp_ged_files
+    from pipelines.lib.reference import load_country_crosswalk
     from transforms.errors import SourceFormatError
 
     crosswalk = load_country_crosswalk()

@@ -17,17 +17,17 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.http import FetchError, HttpClient
-from pipelines.snapshots import SnapshotDraft, SnapshotStore
-from pipelines.sources.acled import AcledAuth, acled_api_error, fetch_acled_events
-from pipelines.sources.credentials import MissingCredentialsError
-from pipelines.sources.gdelt import (
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.snapshots import SnapshotDraft, SnapshotStore
+from pipelines.defs.acled.fetch import AcledAuth, acled_api_error, fetch_acled_events
+from pipelines.lib.credentials import MissingCredentialsError
+from pipelines.defs.gdelt.fetch import (
     fetch_gdelt_export,
     fetch_gdelt_file_list,
     gdelt_exports_between,
     new_gdelt_exports,
 )
-from pipelines.sources.ucdp import (
+from pipelines.defs.ucdp_ged.fetch import (
     QuotaExceededError,
     UcdpQuota,
     fetch_ucdp_bulk,

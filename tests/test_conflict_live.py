@@ -30,11 +30,11 @@ from dagster import (
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.assets import acled as acled_assets
-from pipelines.assets import gdelt as gdelt_assets
-from pipelines.assets import ucdp_ged as ucdp_assets
-from pipelines.assets.event_source import INCREMENTAL_TAG, EventSnapshotConfig, EventWindow, FetchRequest
-from pipelines.conflict_automation import (
+from pipelines.defs.acled import assets as acled_assets
+from pipelines.defs.gdelt import assets as gdelt_assets
+from pipelines.defs.ucdp_ged import assets as ucdp_assets
+from pipelines.lib.event_source_assets import INCREMENTAL_TAG, EventSnapshotConfig, EventWindow, FetchRequest
+from pipelines.defs.automation import (
     RANGE_END,
     RANGE_START,
     acled_weekly,
@@ -45,11 +45,11 @@ from pipelines.conflict_automation import (
     ucdp_ged_yearly,
 )
 from pipelines.definitions import build_definitions
-from pipelines.http import FetchError, HttpClient
+from pipelines.lib.http import FetchError, HttpClient
 from pipelines.run import RunSummary, run_backfill
-from pipelines.snapshots import SnapshotStore
-from pipelines.sources.acled import fetch_acled_events
-from pipelines.sources.ucdp import fetch_ucdp_ged_api
+from pipelines.lib.snapshots import SnapshotStore
+from pipelines.defs.acled.fetch import fetch_acled_events
+from pipelines.defs.ucdp_ged.fetch import fetch_ucdp_ged_api
 from tests.conftest import REPO
 from tests.warehouse_compare import warehouse_content
 

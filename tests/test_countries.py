@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.reference import (
+from pipelines.lib.reference import (
     ALIASES_CSV,
     COUNTRIES_CSV,
     load_country_aliases,
@@ -307,7 +307,7 @@ def aliases() -> pl.DataFrame:
 
 def test_committed_countries_csv_is_what_rebuild_writes(tmp_path):
     rebuilt = rebuild_country_crosswalk(tmp_path / "countries.csv")
-    assert rebuilt.read_bytes() == COUNTRIES_CSV.read_bytes(), "run `python -m pipelines.reference` and commit it"
+    assert rebuilt.read_bytes() == COUNTRIES_CSV.read_bytes(), "run `python -m pipelines.lib.reference` and commit it"
 
 
 def test_committed_crosswalk_keys_and_codes(crosswalk):

@@ -10,7 +10,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.reference.countries import resolve_country_codes, resolve_country_names, unmapped_country_names
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

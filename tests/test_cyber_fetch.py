@@ -10,14 +10,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.config import SAMPLES_DIR
-from pipelines.http import FetchError, HttpClient, HttpSettings
+from pipelines.lib.config import SAMPLES_DIR
+from pipelines.lib.http import FetchError, HttpClient, HttpSettings
 from pipelines.run import run_pipeline
-from pipelines.snapshots import SnapshotStore
-from pipelines.sources.cisa_kev import FEED_PATH, fetch_cisa_kev_snapshot
-from pipelines.sources.dcid import fetch_dcid_snapshot
-from pipelines.sources.eurepoc import RELEASE_FILES, fetch_eurepoc_snapshot
-from pipelines.sources.mitre_attack import DOMAINS, fetch_mitre_attack_snapshot
+from pipelines.lib.snapshots import SnapshotStore
+from pipelines.defs.cisa_kev.fetch import FEED_PATH, fetch_cisa_kev_snapshot
+from pipelines.defs.dcid.fetch import fetch_dcid_snapshot
+from pipelines.defs.eurepoc.fetch import RELEASE_FILES, fetch_eurepoc_snapshot
+from pipelines.defs.mitre_attack.fetch import DOMAINS, fetch_mitre_attack_snapshot
 
 KEV = (SAMPLES_DIR / "cisa_kev" / "known_exploited_vulnerabilities.json").read_bytes()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.cyber_incidents import cfr, eurepoc
 from transforms.cyber_incidents.schema import INCIDENT_TYPES
 

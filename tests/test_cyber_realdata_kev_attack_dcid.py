@@ -8,8 +8,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.config import REFERENCE_DIR
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.config import REFERENCE_DIR
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.cyber_incidents.cisa_kev import read_kev_csv, read_kev_json
 from transforms.cyber_incidents.dcid import read_dcid_xlsx
 from transforms.cyber_incidents.mitre_attack import attribute_attack_groups, read_attack_bundles

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from openpyxl.writer.excel import ExcelWriter
 
-from pipelines.config import REFERENCE_DIR
-from pipelines.reference import COW_CODES_CSV, load_country_crosswalk
+from pipelines.lib.config import REFERENCE_DIR
+from pipelines.lib.reference import COW_CODES_CSV, load_country_crosswalk
 from transforms.cyber_incidents.dcid import QUARANTINE_ROWS_SCHEMA, read_dcid_xlsx
 from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INCIDENT_TYPES, INITIATOR_SCHEMA, TARGET_SCHEMA
 from transforms.errors import SourceFormatError

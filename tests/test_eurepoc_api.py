@@ -11,14 +11,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.assets.eurepoc import eurepoc_sample_files, stage_eurepoc_files
-from pipelines.assets.factory import SourceSnapshotConfig
-from pipelines.http import FetchError, HttpClient
-from pipelines.reference import load_country_aliases, load_country_crosswalk
-from pipelines.snapshots import SnapshotStore
-from pipelines.sources.credentials import MissingCredentialsError
-from pipelines.sources.eurepoc import API_PATH, api_page_name, fetch_eurepoc_api
-from pipelines.staged_tables import STG_EUREPOC
+from pipelines.defs.eurepoc.assets import eurepoc_sample_files, stage_eurepoc_files
+from pipelines.lib.source_assets import SourceSnapshotConfig
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.snapshots import SnapshotStore
+from pipelines.lib.credentials import MissingCredentialsError
+from pipelines.defs.eurepoc.fetch import API_PATH, api_page_name, fetch_eurepoc_api
+from pipelines.lib.staged_tables import STG_EUREPOC
 from transforms.cyber_incidents.eurepoc import read_eurepoc_snapshot, stage_eurepoc
 from transforms.cyber_incidents.eurepoc_api import (
     API_FIELDS,

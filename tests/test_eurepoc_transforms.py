@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.cyber_incidents.eurepoc import (
     EXPECTED_NULL_COUNTRY_LABELS,
     QUARANTINE_SCHEMA,

@@ -7,7 +7,7 @@ import csv
 import polars as pl
 import pytest
 
-from pipelines.reference import FIPS_CODES_CSV, load_country_crosswalk, load_fips_codes
+from pipelines.lib.reference import FIPS_CODES_CSV, load_country_crosswalk, load_fips_codes
 from tests.conftest import shared_path
 from transforms.reference.countries import FIPS_SEPARATOR, FIPS_WITHOUT_COUNTRY, resolve_country_codes
 

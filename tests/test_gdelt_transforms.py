@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_crosswalk
+from pipelines.lib.reference import load_country_crosswalk
 from transforms.conflict_events.cameo import (
     EVENTCODES_SCHEMA,
     build_cameo_eventcodes,

@@ -16,7 +16,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.http import (
+from pipelines.lib.http import (
     USER_AGENT,
     FetchError,
     HttpClient,

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lake import Lake, PartitionedLake, partition_table
-from pipelines.validation import ValidationReport
+from pipelines.lib.lake import Lake, PartitionedLake, partition_table
+from pipelines.lib.validation import ValidationReport
 
 
 def report(snapshot_id: str, success: bool) -> ValidationReport:

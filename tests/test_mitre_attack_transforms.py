@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.config import REFERENCE_DIR
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.config import REFERENCE_DIR
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.cyber_incidents.mitre_attack import (
     ATTRIBUTED_SCHEMA,
     GROUP_SCHEMA,

@@ -7,9 +7,9 @@ import hashlib
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.http import FetchError, HttpClient
-from pipelines.snapshots import MANIFEST, Manifest, SnapshotStore
-from pipelines.sources.nato import discover_nato_workbook_url, fetch_nato_snapshot
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.snapshots import MANIFEST, Manifest, SnapshotStore
+from pipelines.defs.nato.fetch import discover_nato_workbook_url, fetch_nato_snapshot
 
 TERMS = dict(publisher="NATO", licence="credit NATO", licence_url="https://example.org/l", citation="NATO def-exp")
 PAGE = "https://www.nato.int/cps/en/natohq/topics_49198.htm"

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import paths_from_env
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.config import paths_from_env
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.run import run_pipeline
 from tests.conftest import shared_path
 from transforms.defense_spending.nato import read_nato_workbook, stage_nato

@@ -13,7 +13,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.defense_spending.nato import (
     AGGREGATES_SCHEMA,
     COUNTRIES_SCHEMA,

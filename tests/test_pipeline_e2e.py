@@ -7,11 +7,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.config import SAMPLES_DIR, paths_from_env
-from pipelines.lake import Lake
+from pipelines.lib.config import SAMPLES_DIR, paths_from_env
+from pipelines.lib.lake import Lake
 from pipelines.run import run_pipeline
-from pipelines.snapshots import SnapshotStore
-from pipelines.staged_tables import STAGED_TABLES
+from pipelines.lib.snapshots import SnapshotStore
+from pipelines.lib.staged_tables import STAGED_TABLES
 from tests.warehouse_compare import warehouse_content
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import publish as publish_module
-from pipelines.config import paths_from_env
-from pipelines.publish import PublishError, PublishLockedError, candidate_path, publish_lock, publish_warehouse
+from pipelines.lib import publish as publish_module
+from pipelines.lib.config import paths_from_env
+from pipelines.lib.publish import PublishError, PublishLockedError, candidate_path, publish_lock, publish_warehouse
 from tests.warehouse_compare import file_sha256, warehouse_content
 
 
@@ -61,8 +61,8 @@ def test_killed_publish_leaves_previous_warehouse_and_next_publish_recovers(copi
     script = textwrap.dedent(
         """
         import time
-        from pipelines import publish
-        from pipelines.config import paths_from_env
+        from pipelines.lib import publish
+        from pipelines.lib.config import paths_from_env
         def hang(con, report):
             print("building", flush=True)
             time.sleep(120)

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.http import FetchError, HttpClient
-from pipelines.snapshots import MANIFEST, Manifest, SnapshotStore
-from pipelines.sources.sipri import discover_sipri_workbook_url, fetch_sipri_snapshot
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.snapshots import MANIFEST, Manifest, SnapshotStore
+from pipelines.defs.sipri.fetch import discover_sipri_workbook_url, fetch_sipri_snapshot
 
 TERMS = dict(publisher="SIPRI", licence="SIPRI terms", licence_url="https://example.org/l", citation="SIPRI Milex")
 PAGE = "https://www.sipri.org/databases/milex"

@@ -19,7 +19,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.defense_spending.sipri import read_sipri_workbook, resolve_sipri_countries, stage_sipri
 from transforms.errors import SourceFormatError
 

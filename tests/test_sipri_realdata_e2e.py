@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.run import run_pipeline
 from tests.conftest import shared_home, shared_path
 from transforms.defense_spending.sipri import read_sipri_workbook, stage_sipri

@@ -16,7 +16,7 @@ import pytest
 from openpyxl.styles import Font
 from openpyxl.styles.colors import Color
 
-from pipelines.reference import load_country_aliases, load_country_crosswalk
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.defense_spending.sipri import (
     COUNTRIES_SCHEMA,
     QUARANTINE_ROWS_SCHEMA,

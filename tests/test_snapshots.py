@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.http import FetchResult
-from pipelines.snapshots import Manifest, SnapshotStore, make_snapshot_id
+from pipelines.lib.http import FetchResult
+from pipelines.lib.snapshots import Manifest, SnapshotStore, make_snapshot_id
 
 TERMS = dict(publisher="Pub", licence="CC BY 4.0", licence_url="https://example.org/licence", citation="Pub (2026)")
 
@@ -179,7 +179,7 @@ def test_concurrent_identical_imports_make_one_snapshot(store: SnapshotStore, tm
 
 
 def test_an_event_snapshot_equal_to_any_earlier_one_is_reused(store: SnapshotStore, tmp_path: Path) -> None:
-    from pipelines.acquire import commit_event_snapshot
+    from pipelines.lib.acquire import commit_event_snapshot
 
     first = store.import_files("gdelt", [_file(tmp_path, "a.export.CSV", b"one")], **TERMS)
     second = store.import_files("gdelt", [_file(tmp_path, "b.export.CSV", b"two")], **TERMS)

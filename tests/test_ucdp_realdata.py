@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.reference import load_country_crosswalk
+from pipelines.lib.reference import load_country_crosswalk
 from tests.conftest import shared_path
 from transforms.conflict_events.schema import EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import (

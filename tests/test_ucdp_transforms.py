@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.reference import load_country_crosswalk
+from pipelines.lib.reference import load_country_crosswalk
 from transforms.conflict_events.schema import DATE_PRECISIONS, EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import (
     ACD_SCHEMA,

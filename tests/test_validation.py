@@ -1,4 +1,4 @@
-"""Tests for pipelines.validation: GX suites on Polars frames."""
+"""Tests for pipelines.lib.validation: GX suites on Polars frames."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from pipelines.validation import (
+from pipelines.lib.validation import (
     Expect,
     ExpectationOutcome,
     ValidationReport,
@@ -87,7 +87,7 @@ def _outcome(report: ValidationReport, expectation: str, column: str | None) -> 
 
 
 def test_module_import_does_not_import_gx() -> None:
-    code = "import pipelines.validation, sys; assert 'great_expectations' not in sys.modules"
+    code = "import pipelines.lib.validation, sys; assert 'great_expectations' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 

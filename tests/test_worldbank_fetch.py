@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.http import FetchError, HttpClient, HttpSettings
-from pipelines.snapshots import SnapshotStore
-from pipelines.sources.worldbank import (
+from pipelines.lib.http import FetchError, HttpClient, HttpSettings
+from pipelines.lib.snapshots import SnapshotStore
+from pipelines.defs.worldbank.fetch import (
     WORLDBANK_INDICATORS,
     fetch_worldbank_bulk,
     fetch_worldbank_countries,

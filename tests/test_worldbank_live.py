@@ -10,9 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.config import SAMPLES_DIR, paths_from_env
+from pipelines.lib.config import SAMPLES_DIR, paths_from_env
 from pipelines.run import run_pipeline
-from pipelines.snapshots import SnapshotStore
+from pipelines.lib.snapshots import SnapshotStore
 from tests.warehouse_compare import warehouse_content
 
 API = SAMPLES_DIR / "worldbank" / "api"

@@ -41,7 +41,7 @@ def known_iso3(fallback_codes: set[str]) -> pl.DataFrame:
     """The project crosswalk when another engineer has built it, else the codes the files show."""
     if (REPO / "data" / "reference" / "countries.csv").exists():
         try:
-            from pipelines.reference import load_country_crosswalk
+            from pipelines.lib.reference import load_country_crosswalk
 
             return load_country_crosswalk().select("iso3")
         except (ImportError, AttributeError):

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import paths_from_env
+from pipelines.lib.config import paths_from_env
 from pipelines.run import run_pipeline
 from tests.conftest import shared_path
 

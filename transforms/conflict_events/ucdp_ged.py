@@ -18,7 +18,7 @@ Decisions (SOURCES.md §1):
   publish every event with the counts and deaths the file holds. Such events are kept as published and flagged
   (`deaths_ordered` false; true otherwise, null only where best is null), as ucdp_acd.py does for BRD and OV-cy
   (`estimates_ordered`). The GX event suite tolerates a small share of them (ordered_mostly, see
-  pipelines/suites/conflict.py and pipelines/assets/ucdp_ged.py).
+  pipelines/defs/ucdp_ged/checks.py and pipelines/defs/ucdp_ged/assets.py).
 - number_of_sources -1 is UCDP's "unknown" -> null; the GeoJSON copies' relid (0, destroyed by the converter) -> null.
 """
 

@@ -1,0 +1,60 @@
+"""Dagster resources: the HTTP client, the snapshot store, the lake and the warehouse (DESIGN §5)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from dagster import ConfigurableResource
+
+from pipelines.lib.config import Paths, paths_from_env
+from pipelines.lib.http import HttpClient, HttpSettings
+from pipelines.lib.lake import Lake
+from pipelines.lib.snapshots import SnapshotStore
+
+
+class OfflineError(RuntimeError):
+    """A network fetch was attempted in offline mode."""
+
+
+class HttpClientResource(ConfigurableResource):
+    """The one HTTP client every source fetches through; `offline` forbids the network entirely."""
+
+    offline: bool = False
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+
+    def client(self) -> HttpClient:
+        if self.offline:
+            raise OfflineError("offline mode: no network access is allowed")
+        return HttpClient(
+            HttpSettings(connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, max_attempts=self.max_attempts)
+        )
+
+
+class _HomeResource(ConfigurableResource):
+    # None means: read THREATWATCH_HOME / THREATWATCH_WAREHOUSE when used, so one Definitions
+    # object serves every home (tests point it at a temp folder through the environment).
+    home: Optional[str] = None
+    warehouse: Optional[str] = None
+
+    def paths(self) -> Paths:
+        return paths_from_env(self.home, self.warehouse)
+
+
+class SnapshotStoreResource(_HomeResource):
+    """The immutable snapshot store under <home>/snapshots."""
+
+    def store(self) -> SnapshotStore:
+        return SnapshotStore(self.paths().snapshots)
+
+
+class LakeResource(_HomeResource):
+    """Staged Parquet under <home>/lake."""
+
+    def lake(self) -> Lake:
+        return Lake(self.paths().lake)
+
+
+class WarehouseResource(_HomeResource):
+    """The published DuckDB file (THREATWATCH_WAREHOUSE, default <home>/warehouse.duckdb)."""
