@@ -8,9 +8,10 @@ from dagster import AssetCheckSeverity, AssetKey, AssetSelection, DagsterEventTy
 
 from pipelines.lib.event_source_assets import covered_partitions
 from pipelines.lib.source_assets import SourceSnapshotConfig
-from pipelines.defs.automation import RANGE_END, RANGE_START
+from pipelines.lib.event_source_assets import RANGE_END, RANGE_START
 from pipelines.lib.config import paths_from_env
-from pipelines.definitions import EVENT_SOURCES, build_definitions
+from pipelines.definitions import build_definitions
+from pipelines.defs.domains import EVENT_SOURCES
 from pipelines.lib.lake import Lake
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.snapshots import SnapshotStore

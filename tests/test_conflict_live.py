@@ -34,16 +34,12 @@ from pipelines.defs.acled import assets as acled_assets
 from pipelines.defs.gdelt import assets as gdelt_assets
 from pipelines.defs.ucdp_ged import assets as ucdp_assets
 from pipelines.lib.event_source_assets import INCREMENTAL_TAG, EventSnapshotConfig, EventWindow, FetchRequest
-from pipelines.defs.automation import (
-    RANGE_END,
-    RANGE_START,
-    acled_weekly,
-    gdelt_new_files,
-    publish_after_event_run,
-    ucdp_acd_yearly,
-    ucdp_candidate_monthly,
-    ucdp_ged_yearly,
-)
+from pipelines.defs.acled.schedules import acled_weekly
+from pipelines.defs.gdelt.schedules import gdelt_new_files
+from pipelines.defs.ucdp_acd.schedules import ucdp_acd_yearly
+from pipelines.defs.ucdp_ged.schedules import ucdp_candidate_monthly, ucdp_ged_yearly
+from pipelines.defs.warehouse.schedules import publish_after_event_run
+from pipelines.lib.event_source_assets import RANGE_END, RANGE_START
 from pipelines.definitions import build_definitions
 from pipelines.lib.http import FetchError, HttpClient
 from pipelines.run import RunSummary, run_backfill

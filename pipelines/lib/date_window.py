@@ -15,3 +15,8 @@ def iso_date(value: date | str, what: str) -> str:
         return date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a date or YYYY-MM-DD, got {value!r}") from None
+
+
+def month_start(day: date) -> date:
+    """The first day of a day's month: the key of its monthly partition."""
+    return day.replace(day=1)

@@ -51,6 +51,8 @@ from transforms.quarantine import to_quarantine_records
 GROUP = "conflict_events"
 # A run tagged so adds new snapshots to its partitions instead of replacing them (the GDELT sensor's runs).
 INCREMENTAL_TAG = "threatwatch/incremental"
+# The tags of a single-run backfill over a partition range (Dagster's own names).
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 class EventSnapshotConfig(Config):

@@ -7,7 +7,7 @@ import polars as pl
 from pipelines.lib.source_assets import SourceAssets, StagedOutput, build_source_assets, sample_dir_files
 from pipelines.defs.cisa_kev.fetch import fetch_cisa_kev_snapshot
 from pipelines.lib.staged_tables import STG_CISA_KEV
-from pipelines.lib.suites.cyber import kev_suite
+from pipelines.defs.cisa_kev.checks import kev_suite
 from transforms.cyber_incidents.cisa_kev import read_kev_csv, read_kev_json
 from transforms.errors import SourceFormatError
 

@@ -19,7 +19,7 @@ from pipelines.lib.http import FetchError
 from pipelines.lib.snapshots import Manifest, SnapshotStore
 from pipelines.defs.gdelt.fetch import fetch_gdelt_export, fetch_gdelt_file_list, gdelt_exports_between
 from pipelines.lib.staged_tables import STG_GDELT_EVENT
-from pipelines.lib.suites.conflict import gdelt_suite
+from pipelines.defs.gdelt.checks import gdelt_suite
 from transforms.conflict_events.gdelt import NO_COUNTRY_FIPS, read_gdelt_export, read_gdelt_export_zip
 from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 from transforms.errors import SourceFormatError

@@ -8,7 +8,7 @@ from pipelines.lib.source_assets import SourceAssets, StagedOutput, build_source
 from pipelines.lib.reference import load_attack_attribution_rules, load_country_aliases, load_country_crosswalk
 from pipelines.defs.mitre_attack.fetch import fetch_mitre_attack_snapshot
 from pipelines.lib.staged_tables import STG_MITRE_ATTACK_GROUP
-from pipelines.lib.suites.cyber import attack_group_suite
+from pipelines.defs.mitre_attack.checks import attack_group_suite
 from transforms.cyber_incidents.mitre_attack import attribute_attack_groups, read_attack_bundles
 
 SOURCE = "mitre_attack"

@@ -15,7 +15,7 @@ from pipelines.defs.ucdp_ged.assets import unzip_release_csv
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.defs.ucdp_ged.fetch import fetch_ucdp_bulk
 from pipelines.lib.staged_tables import STG_UCDP_ACD_CONFLICT_YEAR, STG_UCDP_ACD_LOCATION
-from pipelines.lib.suites.conflict import conflict_location_suite, conflict_year_suite
+from pipelines.defs.ucdp_acd.checks import conflict_location_suite, conflict_year_suite
 from transforms.conflict_events.ucdp_acd import read_ucdp_acd_csv
 from transforms.errors import SourceFormatError
 

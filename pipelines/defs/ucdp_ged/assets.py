@@ -24,7 +24,7 @@ from pipelines.defs.ucdp_ged.fetch import (
     fetch_ucdp_ged_api,
 )
 from pipelines.lib.staged_tables import STG_UCDP_GED_EVENT
-from pipelines.lib.suites.conflict import ucdp_ged_suite
+from pipelines.defs.ucdp_ged.checks import ucdp_ged_suite
 from transforms.conflict_events.ucdp_ged import (
     read_ucdp_ged_api_pages,
     read_ucdp_ged_csv,

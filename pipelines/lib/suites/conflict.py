@@ -1,4 +1,4 @@
-"""Great Expectations suites for conflict events (per partition) and UCDP/PRIO conflict-years."""
+"""The Great Expectations suite every conflict-event source shares (UCDP GED, ACLED, GDELT extend it)."""
 
 from __future__ import annotations
 
@@ -41,54 +41,3 @@ def event_suite(source: str, first_year: int, frame: pl.DataFrame,
         Expect("expect_column_values_to_be_in_set", {"column": "country_unresolved", "value_set": [False]}),
     ]
     return expectations, checked
-
-
-def ucdp_ged_suite(frame: pl.DataFrame) -> tuple[list[Expect], pl.DataFrame]:
-    """UCDP GED: the event suite, except that low <= best <= high may be broken where UCDP published it so
-    (the reader flags those `deaths_ordered` false), in at most 2% of a release (real files: 0.4% and 1.1%);
-    best must be the sum of its parts, so a misread or swapped column still fails."""
-    published_out_of_order = ~frame["deaths_ordered"].fill_null(True)
-    expectations, checked = event_suite("ucdp_ged", 1989, frame)
-    checked = checked.with_columns(
-        deaths_ordered=pl.col("deaths_ordered") | published_out_of_order,
-        best_is_sum_of_parts=pl.col("fatalities_best") == pl.sum_horizontal(
-            "deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown"),
-    )
-    return expectations + [
-        Expect("expect_column_values_to_be_in_set", {"column": "best_is_sum_of_parts", "value_set": [True]}),
-        Expect("expect_column_values_to_be_between",
-               {"column": "snapshot_out_of_order_share", "min_value": 0, "max_value": 0.02}),
-    ], checked
-
-
-def gdelt_suite(frame: pl.DataFrame, no_country_codes: tuple[str, ...]) -> tuple[list[Expect], pl.DataFrame]:
-    """GDELT: the event suite, plus each file's md5 equal to the master list's and CAMEO codes well formed."""
-    expectations, checked = event_suite("gdelt", 1979, frame, no_country_codes)  # SQLDATE can reach far back
-    checked = checked.with_columns(md5_matches=pl.col("file_md5") == pl.col("expected_md5"))
-    return expectations + [
-        Expect("expect_column_values_to_be_in_set", {"column": "md5_matches", "value_set": [True]}),
-        Expect("expect_column_values_to_be_in_set", {"column": "quad_class", "value_set": [1, 2, 3, 4]}),
-        Expect("expect_column_values_to_match_regex", {"column": "event_root_code", "regex": r"^\d{2}$"}),
-        Expect("expect_column_values_to_be_between", {"column": "goldstein_scale", "min_value": -10, "max_value": 10}),
-    ], checked
-
-
-def conflict_year_suite(frame: pl.DataFrame) -> tuple[list[Expect], pl.DataFrame, str]:
-    """UCDP/PRIO conflict-years: one row per conflict and year, codes inside the codebook's sets."""
-    checked = frame.with_columns(conflict_year=pl.format("{}-{}", "conflict_id", "year"))
-    return [
-        *(Expect("expect_column_values_to_not_be_null", {"column": c}) for c in ("conflict_id", "year", "snapshot_id")),
-        Expect("expect_column_values_to_be_unique", {"column": "conflict_year"}),
-        Expect("expect_column_values_to_be_in_set", {"column": "incompatibility", "value_set": [1, 2, 3]}),
-        Expect("expect_column_values_to_be_in_set", {"column": "intensity_level", "value_set": [1, 2]}),
-        Expect("expect_column_values_to_be_in_set", {"column": "type_of_conflict", "value_set": [1, 2, 3, 4]}),
-        Expect("expect_column_values_to_be_between", {"column": "year", "min_value": 1946, "max_value": date.today().year}),
-    ], checked, ""
-
-
-def conflict_location_suite(frame: pl.DataFrame, known_iso3: list[str]) -> tuple[list[Expect], pl.DataFrame, str]:
-    """Conflict locations: every GW code resolved to a country of the crosswalk."""
-    return [
-        Expect("expect_column_values_to_not_be_null", {"column": "iso3"}),
-        Expect("expect_column_values_to_be_in_set", {"column": "iso3", "value_set": sorted(known_iso3)}),
-    ], frame, ""
