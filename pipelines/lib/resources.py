@@ -1,4 +1,4 @@
-"""Dagster resources: the HTTP client, the snapshot store, the lake and the warehouse (DESIGN §5)."""
+"""Dagster resources: the HTTP client, the snapshot store, the lake and the warehouse."""
 
 from __future__ import annotations
 

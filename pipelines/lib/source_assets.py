@@ -1,4 +1,4 @@
-"""One pattern for every source: snapshot asset → staging multi-asset → blocking GX checks (DESIGN §1–§3).
+"""One pattern for every source: snapshot asset → staging multi-asset → blocking GX checks.
 
 A source module describes itself with a `SourceAssets` (how to fetch, where its samples are, how to
 stage a snapshot's files, which suite guards each staged table) and gets its Dagster definitions here.

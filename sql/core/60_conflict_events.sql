@@ -1,4 +1,4 @@
--- Conflict events of every source in one shape (DESIGN §4), with one taxonomy from meta.conflict_type_map.
+-- Conflict events of every source in one shape, with one taxonomy from meta.conflict_type_map.
 -- A view, not a table: GDELT adds millions of rows, and copying them again at every publish would make
 -- publishing cost grow with history twice over. DuckDB plans through the view as if it were the tables.
 --

@@ -1,4 +1,4 @@
--- Conformed dimensions and facts (DESIGN §4). Units are fixed for every source:
+-- Conformed dimensions and facts. Units are fixed for every source:
 -- money in US dollars (not millions), shares in percent (3.43, not 0.0343), personnel in persons.
 CREATE TABLE core.dim_country (
     iso3              VARCHAR PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Cyber incidents, conformed (DESIGN §4). Every claim keeps its source: incident ids are
+-- Cyber incidents, conformed. Every claim keeps its source: incident ids are
 -- source-prefixed ('eurepoc:1234'), and the same event reported twice is linked, never merged.
 CREATE TABLE core.fct_cyber_incident (
     incident_id        VARCHAR PRIMARY KEY,

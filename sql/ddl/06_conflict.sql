@@ -1,4 +1,4 @@
--- Conflict events (DESIGN §4): each source's staged events hold the conformed columns first
+-- Conflict events: each source's staged events hold the conformed columns first
 -- (transforms/conflict_events/schema.py EVENT_COLUMNS), then the source's own, then snapshot_id.
 -- tests/test_conflict_ddl.py keeps these in step with the transforms' schemas.
 CREATE TABLE staging.stg_ucdp_ged_event (

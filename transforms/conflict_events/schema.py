@@ -1,4 +1,4 @@
-"""The conformed columns every conflict-event source stages (DESIGN §4: core.fct_conflict_event).
+"""The conformed columns every conflict-event source stages (core.fct_conflict_event).
 
 A source's staged table holds these columns (in this order, these types) and may add its own after them;
 core.fct_conflict_event selects only these, so a source-specific column never leaks into the conformed model.

@@ -1,4 +1,4 @@
-"""The conformed shape every cyber-incident source stages into (DESIGN §4: fct_cyber_incident and bridges)."""
+"""The conformed shape every cyber-incident source stages into (fct_cyber_incident and bridges)."""
 
 from __future__ import annotations
 

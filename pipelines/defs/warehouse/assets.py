@@ -1,4 +1,4 @@
-"""Publish: one atomic build of the DuckDB warehouse from every validated staged table (DESIGN §4)."""
+"""Publish: one atomic build of the DuckDB warehouse from every validated staged table."""
 
 
 import duckdb

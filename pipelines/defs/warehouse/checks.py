@@ -1,4 +1,4 @@
-"""Cross-source reconciliation: non-blocking checks on the published warehouse (DESIGN §3).
+"""Cross-source reconciliation: non-blocking checks on the published warehouse.
 
 Disagreement is information, not a defect of our pipeline, so these checks warn and never block.
 The tolerance (0.5 percentage points of GDP) is documented in sql/marts/40_milex_source_disagreements.sql.
