@@ -9,6 +9,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+
 pytest_plugins = ["tests.fetch_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,3 +68,17 @@ def copied_home(published_home: Path, tw_home: Path) -> Path:
     shutil.rmtree(tw_home)
     shutil.copytree(published_home, tw_home)
     return tw_home
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster for the session; tests skip (with why) only when it cannot start."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        # .ci/run installs PostgreSQL and sets this: there a cluster that will not start is a bug, not a skip
+        if os.environ.get("THREATWATCH_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required (THREATWATCH_REQUIRE_POSTGRES=1) but cannot be started: {exc}")
+        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+    yield server
+    server.stop()
