@@ -1,10 +1,22 @@
 -- The newest release per source, country and measure: what "the current figure" means.
 -- Per country (not per source) so a partial release, e.g. a SIPRI portal export of 48 countries,
 -- updates those countries without hiding the others.
+-- Exactly one release per source, country and measure, so one row per (source, iso3, year, measure):
+-- releases tied on release_sort (two editions labelled differently with one sort key, a WDI release
+-- dated and the same day's undated retrieval) are broken by the newest snapshot that holds the release,
+-- then by the release label, descending. One release is taken whole, never a mix of years of both.
 CREATE VIEW core.fct_military_expenditure_latest AS
-SELECT *
-FROM core.fct_military_expenditure
-QUALIFY release_sort = max(release_sort) OVER (PARTITION BY source, iso3, measure);
+WITH chosen AS (
+    SELECT source, iso3, measure, release
+    FROM core.fct_military_expenditure
+    GROUP BY source, iso3, measure, release, release_sort
+    QUALIFY row_number() OVER (PARTITION BY source, iso3, measure
+                               ORDER BY release_sort DESC, max(snapshot_id) DESC, release DESC) = 1
+)
+SELECT f.*
+FROM core.fct_military_expenditure f
+SEMI JOIN chosen c
+       ON c.source = f.source AND c.iso3 = f.iso3 AND c.measure = f.measure AND c.release = f.release;
 
 -- Values as published in one release: SELECT * FROM core.milex_as_published('SIPRI 2024 (data 1949-2024)').
 CREATE MACRO core.milex_as_published(wanted_release) AS TABLE
