@@ -15,10 +15,16 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 @dataclass(frozen=True)
 class Paths:
-    """The data root (THREATWATCH_HOME) and everything derived from it."""
+    """The data root (THREATWATCH_HOME) and everything derived from it.
+
+    `catalog`: the DuckLake catalog, ``sqlite:<path>`` or ``postgres:<libpq conninfo>`` (no password);
+    `data_path`: where DuckLake writes the warehouse's Parquet files (a folder, or any URL DuckLake accepts).
+    """
 
     home: Path
-    warehouse: Path
+    catalog: str
+    data_path: str
+    warehouse: Path  # the DuckDB file of the whole-file publish, until the DuckLake publish replaces it
 
     @property
     def snapshots(self) -> Path:
@@ -33,8 +39,17 @@ class Paths:
         return self.home / "validation_docs"
 
 
-def paths_from_env(home: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None) -> Paths:
-    """Resolve THREATWATCH_HOME (default ./data) and THREATWATCH_WAREHOUSE (default <home>/warehouse.duckdb)."""
+def paths_from_env(home: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None,
+                   catalog: str | None = None, data_path: str | None = None) -> Paths:
+    """Resolve THREATWATCH_HOME (default ./data), THREATWATCH_CATALOG (default sqlite:<home>/catalog.sqlite)
+    and THREATWATCH_DATA_PATH (default <home>/warehouse/)."""
     home_path = Path(home or os.environ.get("THREATWATCH_HOME") or "data").resolve()
+    catalog = catalog or os.environ.get("THREATWATCH_CATALOG") or f"sqlite:{home_path / 'catalog.sqlite'}"
+    kind, _, target = catalog.partition(":")
+    if kind == "sqlite" and target:  # a relative SQLite path means relative to where we run, resolved once
+        catalog = f"sqlite:{Path(target).expanduser().resolve()}"
+    data = data_path or os.environ.get("THREATWATCH_DATA_PATH") or f"{home_path / 'warehouse'}/"
+    if "://" not in data:  # a local folder: absolute, with the trailing slash DuckLake expects
+        data = f"{Path(data).expanduser().resolve()}/"
     wh = warehouse or os.environ.get("THREATWATCH_WAREHOUSE") or home_path / "warehouse.duckdb"
-    return Paths(home=home_path, warehouse=Path(wh).resolve())
+    return Paths(home=home_path, catalog=catalog, data_path=data, warehouse=Path(wh).resolve())
