@@ -140,6 +140,17 @@ class PostgresServer:
         self.psql(f"CREATE DATABASE {name} OWNER {ROLE}")
         return name
 
+    def clone_database(self, source: str) -> str:
+        """A copy of a database (a published catalog) for a test that changes it; nobody may be connected to it."""
+        self._databases += 1
+        clone = f"{source.split('_')[0]}_{self._databases}_{secrets.token_hex(3)}"
+        self.psql(f"CREATE DATABASE {clone} TEMPLATE {source} OWNER {ROLE}")
+        return clone
+
+    def catalog_env(self, dbname: str) -> dict[str, str]:
+        """The environment that points ThreatWatch's DuckLake catalog at `dbname` (password apart, as deployed)."""
+        return {"THREATWATCH_CATALOG": f"postgres:{self.conninfo(dbname)}", "THREATWATCH_CATALOG_PASSWORD": self.password}
+
     def log_tail(self, chars: int = 2000) -> str:
         log = self.root / "server.log"
         return log.read_text(encoding="utf-8", errors="replace")[-chars:] if log.exists() else "(no server log)"
