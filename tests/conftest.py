@@ -15,6 +15,8 @@ pytest_plugins = ["tests.fetch_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+# Where the warehouse lives besides THREATWATCH_HOME: unset, each test gets the embedded default under its home.
+CATALOG_ENV = ("THREATWATCH_WAREHOUSE", "THREATWATCH_CATALOG", "THREATWATCH_CATALOG_PASSWORD", "THREATWATCH_DATA_PATH")
 
 
 @pytest.fixture
@@ -23,7 +25,8 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("THREATWATCH_HOME", str(home))
-    monkeypatch.delenv("THREATWATCH_WAREHOUSE", raising=False)
+    for name in CATALOG_ENV:
+        monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.startswith("THREATWATCH_") and name.endswith("_URL"):
             monkeypatch.delenv(name)
@@ -45,7 +48,8 @@ def shared_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator
     home.mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("THREATWATCH_HOME", str(home))
-        mp.delenv("THREATWATCH_WAREHOUSE", raising=False)
+        for name in CATALOG_ENV:
+            mp.delenv(name, raising=False)
         yield home
 
 
@@ -82,3 +86,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         pytest.skip(f"PostgreSQL cannot be started here: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def postgres_catalog(postgres_server: PostgresServer, tw_home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """tw_home with its DuckLake catalog in a fresh PostgreSQL database (returned); data files stay under home."""
+    database = postgres_server.create_database()
+    for name, value in postgres_server.catalog_env(database).items():
+        monkeypatch.setenv(name, value)
+    return database
