@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 import os
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
-from pipelines.defs import domains
+from pipelines.defs import alerts, domains
+from pipelines.lib.alerts import alert_webhook_from_env
 from pipelines.lib.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
 
 # One folder per source id under pipelines/defs/; `warehouse` publishes what they stage.
@@ -16,7 +17,7 @@ SOURCE_IDS = ["worldbank", "sipri", "nato", "eurepoc", "cfr", "dcid", "cisa_kev"
 _ASSET_MODULES = [importlib.import_module(f"pipelines.defs.{s}.assets") for s in [*SOURCE_IDS, "warehouse"]]
 _CHECK_MODULES = [importlib.import_module("pipelines.defs.warehouse.checks")]
 _AUTOMATION = [importlib.import_module(f"pipelines.defs.{s}.schedules")
-               for s in ["cisa_kev", "ucdp_acd", "ucdp_ged", "acled", "gdelt", "warehouse"]] + [domains]
+               for s in ["cisa_kev", "ucdp_acd", "ucdp_ged", "acled", "gdelt", "warehouse"]] + [domains, alerts]
 
 ALL_ASSETS = [a for m in _ASSET_MODULES for a in m.ASSETS]
 ALL_CHECKS = [c for m in _ASSET_MODULES + _CHECK_MODULES for c in getattr(m, "CHECKS", [])]
@@ -25,6 +26,9 @@ ALL_CHECKS = [c for m in _ASSET_MODULES + _CHECK_MODULES for c in getattr(m, "CH
 def build_definitions(offline: bool = False) -> Definitions:
     """The Definitions object; `offline=True` runs every source from snapshots and bundled samples."""
     return Definitions(
+        # One process per run, as the CLI runs: the multiprocess default started a Python process per step
+        # and re-imported Dagster, Polars and GX each time (most of an unpartitioned UI run's 325 s).
+        executor=in_process_executor,
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[j for m in _AUTOMATION for j in m.JOBS],
@@ -35,6 +39,7 @@ def build_definitions(offline: bool = False) -> Definitions:
             "snapshots": SnapshotStoreResource(),
             "lake": LakeResource(),
             "warehouse": WarehouseResource(),
+            "alert_webhook": alert_webhook_from_env(),
         },
     )
 
