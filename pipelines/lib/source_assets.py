@@ -30,6 +30,7 @@ from dagster import (
 )
 
 from pipelines.lib.acquire import AcquiredSnapshot, acquire_snapshot
+from pipelines.lib.alerts import FIRST_FAILURE_KEY
 from pipelines.lib.asset_metadata import frame_preview, frame_schema
 from pipelines.lib.config import SAMPLES_DIR
 from pipelines.lib.http import FetchError
@@ -226,6 +227,7 @@ def check_result(reports: list[ValidationReport], notes: list[str]) -> AssetChec
     """GX reports as one Dagster check result: failed expectations and sample values in the UI."""
     failed = [r for r in reports if not r.success]
     lines = [n for n in notes if n] + [line for r in failed for line in r.summary().splitlines()]
+    first_failure = next((line for r in failed for line in r.summary().splitlines()), None)
     latest = reports[-1]
     return AssetCheckResult(
         passed=not failed,
@@ -238,6 +240,8 @@ def check_result(reports: list[ValidationReport], notes: list[str]) -> AssetChec
             "expectations": len(latest.outcomes),
             "failed_expectations": sum(len(r.failures()) for r in reports),
             "failures": MetadataValue.md("\n".join(f"- {line}" for line in lines) or "none"),
+            # what an alert quotes (pipelines/defs/alerts.py)
+            **({FIRST_FAILURE_KEY: first_failure} if first_failure else {}),
         },
     )
 
