@@ -129,3 +129,41 @@ def test_unreviewed_share_above_100_blocks_publication(tmp_path, warehouse_befor
     output, _, _ = _import_and_run(tmp_path, set_france_latest_year(b'"150.5"'))
     assert "share_value: expect_column_values_to_be_between failed" in output and "150.5" in output
     assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def _import_zip_and_run(zip_path: Path) -> tuple[str, str]:
+    """Import the sample bulk zips with `zip_path` in place of the GDP-share one, run offline."""
+    from pipelines.cli import main
+
+    others = [str(z) for z in sorted(BULK.glob("*.zip")) if not z.name.startswith("MS.MIL.XPND.GD.ZS")]
+    assert main(["snapshot", "import", "worldbank", str(zip_path), *others]) == 0
+    snapshot_id = SnapshotStore(paths_from_env().snapshots).latest("worldbank").snapshot_id
+    summary = run_pipeline(offline=True)
+    assert not summary.success
+    return summary.render(), snapshot_id
+
+
+def test_a_bulk_zip_member_escaping_its_folder_is_refused(tmp_path, warehouse_before):
+    def escape(src: Path, dest: Path) -> Path:
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                zout.writestr(f"../../{info.filename}" if info.filename.startswith("API_") else info.filename,
+                              zin.read(info))
+        return dest
+
+    evil = escape(BULK / "MS.MIL.XPND.GD.ZS.csv.zip", tmp_path / "MS.MIL.XPND.GD.ZS.csv.zip")
+    output, snapshot_id = _import_zip_and_run(evil)
+    assert "[worldbank]" in output and snapshot_id in output and evil.name in output
+    assert "'../../API_" in output and "directory part" in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+
+
+def test_a_bulk_zip_bomb_is_refused_before_it_is_inflated(tmp_path, warehouse_before):
+    from tests.zip_bombs import zip_bomb
+
+    # 190 MB of zeros in ~190 KB: a ratio no CSV has.
+    bomb = zip_bomb(tmp_path / "MS.MIL.XPND.GD.ZS.csv.zip", "API_MS.MIL.XPND.GD.ZS_DS2_en_csv_v2.csv", 190 * 1024**2)
+    output, snapshot_id = _import_zip_and_run(bomb)
+    assert "[worldbank]" in output and snapshot_id in output and bomb.name in output
+    assert "refused before decompressing" in output
+    assert file_sha256(paths_from_env().warehouse) == warehouse_before

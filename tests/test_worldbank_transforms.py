@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.zip_bombs import zip_bomb
 from transforms.defense_spending import worldbank as wb
 from transforms.defense_spending.worldbank import (
     WORLDBANK_AGGREGATE_CODES,
@@ -25,6 +26,7 @@ from transforms.defense_spending.worldbank import (
     stage_worldbank,
 )
 from transforms.errors import SourceFormatError
+from transforms.zip_member import ZipLimits
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "samples" / "worldbank"
@@ -485,8 +487,21 @@ def test_snapshot_file_errors(tmp_path, monkeypatch):
     stored.write_bytes(bytes(blob))
     raises(lambda: read_worldbank_snapshot([stored]), "corrupt", file=f"crc.zip!{data_name}")
 
-    monkeypatch.setattr(wb, "_MAX_MEMBER_BYTES", 1000)
-    raises(lambda: read_worldbank_snapshot([SAMPLES / "bulk" / f"{GDP}.csv.zip"]), "200 MB")
+    monkeypatch.setattr(wb, "_ZIP_LIMITS", ZipLimits(max_member_bytes=1000, max_total_bytes=10**6))
+    raises(lambda: read_worldbank_snapshot([SAMPLES / "bulk" / f"{GDP}.csv.zip"]), "over the cap of 1000")
+
+
+def test_bulk_zip_bombs_and_escaping_members_are_refused_naming_file_and_problem(tmp_path, monkeypatch):
+    data_name, data = member(GDP, "API_")
+    escaping = zip_of(tmp_path, "escape.zip", {f"../../{data_name}": data})
+    raises(lambda: read_worldbank_snapshot([escaping]), "directory part", f"'../../{data_name}'", file="escape.zip")
+
+    big = zip_bomb(tmp_path / "big.zip", data_name, 190 * 1024**2)  # under the old 200 MB cap
+    dense = zip_bomb(tmp_path / "dense.zip", data_name, 20 * 1024**2)  # under the cap, but ~1000:1
+    assert big.stat().st_size < 300_000
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda *a, **k: pytest.fail("decompression started"))
+    raises(lambda: read_worldbank_snapshot([big]), "declares 199229440 bytes", "over the cap", file="big.zip")
+    raises(lambda: read_worldbank_snapshot([dense]), "compression ratio", "zip bomb", file="dense.zip")
 
 
 def test_conflicting_aggregate_flags_across_files(tmp_path):

@@ -33,6 +33,7 @@ import polars as pl
 from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_codes
+from transforms.zip_member import WORKBOOK_LIMITS, check_zip_container
 
 SOURCE = "dcid"
 
@@ -84,6 +85,8 @@ def _fail(file: str, problem: str) -> SourceFormatError:
 def _rows(path: Path | bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
     """(sheet row number, {trimmed header: value}) for every non-empty row of the first sheet."""
     raw = path if isinstance(path, bytes) else Path(path).read_bytes()
+    if raw.startswith(b"PK\x03\x04"):  # anything else is refused by openpyxl below, naming the file
+        check_zip_container(raw, source=SOURCE, file=file, limits=WORKBOOK_LIMITS)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions, harmless here

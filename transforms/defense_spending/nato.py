@@ -29,6 +29,7 @@ import polars as pl
 
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_names
+from transforms.zip_member import WORKBOOK_LIMITS, check_zip_container
 
 SOURCE = "nato"
 
@@ -181,6 +182,7 @@ def _open(raw: bytes, file: str) -> openpyxl.Workbook:
                 else "text (CSV?)" if b"," in head and b"\x00" not in head else "not a zip archive")
         raise _fail(file, f"not a NATO workbook: got {kind}, expected NATO's .xlsx tables workbook "
                           "(hand-made CSV excerpts are not supported)")
+    check_zip_container(raw, source=SOURCE, file=file, limits=WORKBOOK_LIMITS)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about NATO's external links and extensions

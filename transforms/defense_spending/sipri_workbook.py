@@ -15,6 +15,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from transforms.errors import SourceFormatError
+from transforms.zip_member import WORKBOOK_LIMITS, check_zip_container
 
 SOURCE = "sipri"
 
@@ -95,6 +96,7 @@ def open_workbook(raw: bytes, file: str) -> Any:
     if not raw.startswith(b"PK\x03\x04"):
         head = raw.removeprefix(b"\xef\xbb\xbf")[:200].lstrip()
         raise fail(file, "got HTML/XML instead of an xlsx workbook" if head.startswith(b"<") else "not an xlsx workbook")
+    check_zip_container(raw, source=SOURCE, file=file, limits=WORKBOOK_LIMITS)
     try:
         with warnings.catch_warnings():
             # Apache POI exports (portal, 2023 release) have no default style; openpyxl warns and copes.
