@@ -20,6 +20,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from urllib3.exceptions import IncompleteRead
 
+from pipelines.lib.fetch_deadline import DEFAULT_FETCH_DEADLINE, Watchdog
+
 log = logging.getLogger("threatwatch.http")
 
 USER_AGENT = "ThreatWatch/0.1 (+https://github.com/threatwatch/threatwatch; open-source threat-indicator warehouse)"
@@ -98,10 +100,15 @@ class HttpSettings:
     retry_after_max: float = 300.0
     max_bytes: int = 2 * 1024**3
     user_agent: str = USER_AGENT
+    # One source's whole fetch (every request, retry, wait and read of one client) must end within this many
+    # seconds, or a server that accepts and never answers holds a run for attempts x read_timeout. None: no bound.
+    fetch_deadline: float | None = DEFAULT_FETCH_DEADLINE
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        if self.fetch_deadline is not None and not self.fetch_deadline > 0:
+            raise ValueError(f"fetch_deadline must be a positive number of seconds, got {self.fetch_deadline}")
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,10 @@ def _check_body(expect: Expect | None, content_type: str, head: bytes, body: Cal
 
 
 class HttpClient:
-    """GETs with timeouts, retries on 429/5xx/connection trouble, conditional requests and a size cap."""
+    """GETs with timeouts, retries on 429/5xx/connection trouble, conditional requests and a size cap.
+
+    One client serves one source's fetch: its `fetch_deadline` counts from the client's creation.
+    """
 
     def __init__(
         self,
@@ -203,6 +213,7 @@ class HttpClient:
         self.session.headers["User-Agent"] = settings.user_agent
         self.session.hooks["response"].append(_refuse_credential_redirects)
         self._sleep = sleep
+        self._deadline = None if settings.fetch_deadline is None else time.monotonic() + settings.fetch_deadline
 
     def fetch_to_file(
         self,
@@ -287,10 +298,15 @@ class HttpClient:
         """Send one GET (or a POST of `form`); return a 200 (or a 304 to a conditional GET), else raise."""
         s = self.settings
         method = "GET" if form is None else "POST"
+        timeout = (s.connect_timeout, s.read_timeout)
+        if self._deadline is not None:  # no single wait may outlast what is left of the deadline
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise self._past_deadline(source, shown, method, "before the request was sent")
+            timeout = (min(s.connect_timeout, left), min(s.read_timeout, left))
         try:
             resp = self.session.request(
-                method, url, params=params, data=form, headers=headers, stream=True,
-                timeout=(s.connect_timeout, s.read_timeout),
+                method, url, params=params, data=form, headers=headers, stream=True, timeout=timeout,
             )
         except requests.exceptions.SSLError as e:  # a certificate problem will not fix itself
             raise FetchError(source, shown, f"TLS error: {e}", method=method) from None
@@ -337,8 +353,9 @@ class HttpClient:
     def _stream(
         self, resp: requests.Response, write: Callable[[bytes], Any], source: str, shown: str, method: str = "GET"
     ) -> tuple[int, str, bytes]:
-        """Copy the body through write(); return (size, sha256, first bytes), enforcing max_bytes."""
+        """Copy the body through write(); return (size, sha256, first bytes), enforcing max_bytes and the deadline."""
         digest, size, head = hashlib.sha256(), 0, b""
+        watchdog = self._watchdog(resp)
         try:
             for chunk in resp.iter_content(_CHUNK):
                 size += len(chunk)
@@ -349,17 +366,36 @@ class HttpClient:
                 if len(head) < _HEAD:
                     head += chunk[: _HEAD - len(head)]
                 write(chunk)
-        except requests.exceptions.ChunkedEncodingError as e:  # urllib3 saw fewer bytes than Content-Length
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
+                requests.exceptions.ContentDecodingError) as e:
+            if watchdog is not None and watchdog.fired:  # the cut, not the short body, is the news
+                raise self._past_deadline(source, shown, method, f"while reading the body, {size} bytes in") from None
+            raise self._body_error(e, resp, size, source, shown, method) from None
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        if watchdog is not None and watchdog.fired:  # a body without Content-Length just ends when cut
+            raise self._past_deadline(source, shown, method, f"while reading the body, {size} bytes in")
+        return size, digest.hexdigest(), head
+
+    def _body_error(self, e: requests.exceptions.RequestException, resp: requests.Response, size: int,
+                    source: str, shown: str, method: str) -> Exception:
+        """A broken or short body is worth another attempt; one that cannot be decoded is not."""
+        if isinstance(e, requests.exceptions.ContentDecodingError):
+            return FetchError(source, shown, f"cannot decode the body: {e}", method=method)
+        if isinstance(e, requests.exceptions.ChunkedEncodingError):  # urllib3 saw fewer bytes than Content-Length
             declared = self._declared_length(resp)
             if declared is not None:
-                got = max(size, _bytes_read(e))
-                raise _Retryable(f"truncated: got {got} of {declared} bytes") from None
-            raise _Retryable(f"connection broken while reading the body: {e}") from None
-        except requests.exceptions.ConnectionError as e:  # includes read timeouts mid-body
-            raise _Retryable(f"connection failed while reading the body: {e}") from None
-        except requests.exceptions.ContentDecodingError as e:
-            raise FetchError(source, shown, f"cannot decode the body: {e}", method=method) from None
-        return size, digest.hexdigest(), head
+                return _Retryable(f"truncated: got {max(size, _bytes_read(e))} of {declared} bytes")
+            return _Retryable(f"connection broken while reading the body: {e}")
+        return _Retryable(f"connection failed while reading the body: {e}")  # includes read timeouts mid-body
+
+    def _watchdog(self, resp: requests.Response) -> Watchdog | None:
+        """A timer that cuts this response's connection at the deadline (None without a deadline or socket)."""
+        sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+        if self._deadline is None or sock is None:
+            return None
+        return Watchdog(sock, self._deadline - time.monotonic())
 
     @staticmethod
     def _declared_length(resp: requests.Response) -> int | None:
@@ -383,16 +419,25 @@ class HttpClient:
             try:
                 return attempt()
             except _Retryable as e:
+                tries = f"{n} attempt{'s' if n > 1 else ''}"
+                if self._deadline is not None and time.monotonic() >= self._deadline:
+                    raise self._past_deadline(source, shown, method, f"{e.cause}, after {tries}")
                 if n == s.max_attempts:
-                    tries = f"{n} attempt{'s' if n > 1 else ''}"
                     raise FetchError(source, shown, f"{e.cause}; gave up after {tries}", method=method) from None
                 wait = self._wait(n, e.retry_after)
+                if self._deadline is not None and time.monotonic() + wait >= self._deadline:
+                    raise self._past_deadline(source, shown, method, f"{e.cause}, after {tries}")
                 log.warning(
                     "[%s] %s %s: %s; retry %d/%d in %.1fs",
                     source, method, shown, redact(e.cause), n + 1, s.max_attempts, wait,
                 )
                 self._sleep(wait)
         raise AssertionError("unreachable")
+
+    def _past_deadline(self, source: str, shown: str, method: str, when: str) -> FetchError:
+        problem = (f"timed out: the fetch deadline of {self.settings.fetch_deadline:g} s passed ({when}); "
+                   "THREATWATCH_FETCH_DEADLINE_SECONDS sets it")
+        return FetchError(source, shown, problem, method=method)
 
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         """Retry-After when the server gave one (capped), else capped exponential backoff with jitter."""

@@ -7,6 +7,7 @@ from typing import Optional
 from dagster import ConfigurableResource
 
 from pipelines.lib.config import Paths, paths_from_env
+from pipelines.lib.fetch_deadline import fetch_deadline_from_env
 from pipelines.lib.http import HttpClient, HttpSettings
 from pipelines.lib.lake import Lake
 from pipelines.lib.snapshots import SnapshotStore
@@ -23,13 +24,17 @@ class HttpClientResource(ConfigurableResource):
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_attempts: int = 5
+    # Seconds one source's fetch may take in all; None: THREATWATCH_FETCH_DEADLINE_SECONDS, else the default.
+    fetch_deadline_seconds: Optional[float] = None
 
     def client(self) -> HttpClient:
+        """A fresh client for one source's fetch: its deadline starts now."""
         if self.offline:
             raise OfflineError("offline mode: no network access is allowed")
-        return HttpClient(
-            HttpSettings(connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, max_attempts=self.max_attempts)
-        )
+        return HttpClient(HttpSettings(
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, max_attempts=self.max_attempts,
+            fetch_deadline=self.fetch_deadline_seconds or fetch_deadline_from_env(),
+        ))
 
 
 class _HomeResource(ConfigurableResource):

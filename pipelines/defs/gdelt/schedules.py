@@ -26,7 +26,9 @@ def gdelt_new_files(context: SensorEvaluationContext):
     store = SnapshotStore(paths_from_env().snapshots)
     try:
         with store.draft("gdelt") as scratch:
-            _, listing = fetch_gdelt_file_list(HttpClient(HttpSettings(max_attempts=2)), scratch,
+            # A sensor tick has about a minute (Dagster's default evaluation timeout): stop well before it.
+            client = HttpClient(HttpSettings(max_attempts=2, fetch_deadline=40.0))
+            _, listing = fetch_gdelt_file_list(client, scratch,
                                                source_info("gdelt").base_url(), "lastupdate")
             scratch.discard()
     except FetchError as exc:
