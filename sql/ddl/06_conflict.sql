@@ -1,6 +1,6 @@
 -- Conflict events: each source's staged events hold the conformed columns first
 -- (transforms/conflict_events/schema.py EVENT_COLUMNS), then the source's own, then snapshot_id.
--- tests/test_conflict_ddl.py keeps these in step with the transforms' schemas.
+-- tests/test_conflict_e2e.py (test_conflict_staging_tables_match_the_transforms_schemas) keeps these in step.
 CREATE TABLE staging.stg_ucdp_ged_event (
     event_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_event_id VARCHAR NOT NULL, source_kind VARCHAR NOT NULL,
     event_date DATE NOT NULL, event_date_end DATE, date_precision VARCHAR, country_code_published VARCHAR,

@@ -1,4 +1,6 @@
-"""ACLED events (CSV export, or pages of the read API's JSON; SOURCES.md §2) to the conformed event shape.
+"""ACLED events (CSV export, or pages of the read API's JSON) to the conformed event shape.
+
+The formats: ../shared/data/conflict_events/SOURCES.md §2.
 
 Decisions:
 - The 31-column layout of ACLED's 2023+ exports (ACLED_COLUMNS). A missing column fails the file, naming

@@ -1,6 +1,6 @@
 """GDELT's CAMEO lookup tables (CAMEO.<kind>.txt) and the repo's own CAMEO reference tables built from them.
 
-Decisions (SOURCES.md §3):
+Decisions (../shared/data/conflict_events/SOURCES.md §3):
 - The lookups are tab-separated with a header row, CRLF (the 2013 copies LF); codes are text and keep their
   leading zeros (`01`, `010`, `0211`); labels are trimmed (`Portuguese ` in ethnic). A wrong header, a line
   without exactly two fields, an empty code, or a Goldstein value that is not a number fails the file, naming

@@ -1,4 +1,6 @@
-"""GDELT 2.0 Event export files (`<YYYYMMDDHHMMSS>.export.CSV[.zip]`, SOURCES.md §3) to the conformed event shape.
+"""GDELT 2.0 Event export files (`<YYYYMMDDHHMMSS>.export.CSV[.zip]`) to the conformed event shape.
+
+The format: ../shared/data/conflict_events/SOURCES.md §3.
 
 Decisions:
 - The file is tab-separated, no header, no quoting (a `"` is an ordinary character), 61 columns in

@@ -1,6 +1,6 @@
 """GDELT 2.0 file plumbing: the `<size> <md5> <url>` file lists, their 15-minute slots, and safe zip reading.
 
-Decisions (SOURCES.md §3):
+Decisions (../shared/data/conflict_events/SOURCES.md §3):
 - masterfilelist.txt and lastupdate.txt share one line format, `<bytes> <md5> <url>`, one space apart. The
   URL's file name is `<YYYYMMDDHHMMSS>.<kind>.<ext>.zip` with kind export | mentions | gkg; the extension is
   `CSV` for export and mentions and `csv` for gkg, so it is matched without regard to case. Any other line

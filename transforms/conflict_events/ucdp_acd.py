@@ -1,6 +1,6 @@
 """UCDP yearly tables: UCDP/PRIO Armed Conflict, Battle-Related Deaths (dyadic), Organized Violence country-year.
 
-Decisions (SOURCES.md §1):
+Decisions (../shared/data/conflict_events/SOURCES.md §1):
 - Codes stay as published text where UCDP writes several in one field (`gwno_a` "651,  645", `side_a_id`);
   the location fields are exploded into bridges instead: ACD `gwno_loc` -> locations, BRD `gwno_battle` ->
   battle_locations, one row per (record, Gleditsch-Ward code), iso3 resolved in that year.

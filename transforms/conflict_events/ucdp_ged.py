@@ -1,6 +1,6 @@
 """UCDP GED events (release or candidate CSV, HDX country CSV, GeoJSON, API JSON pages) to the conformed event shape.
 
-Decisions (SOURCES.md §1):
+Decisions (../shared/data/conflict_events/SOURCES.md §1):
 - Every layout is first read as text under the 49 GED column names, then one function stages it, so the same
   events give the same rows whichever layout they came in (only release, source_file and relid can differ).
 - HDX country copies insert `iso3` after `country` and put a row of HXL hashtags under the header. That row is

@@ -1,4 +1,6 @@
-"""CFR Cyber Operations Tracker "export incidents" CSV (user copies; SOURCES.md §1) to the conformed cyber shape.
+"""CFR Cyber Operations Tracker "export incidents" CSV (user copies) to the conformed cyber shape.
+
+The format: ../shared/data/cyber_incidents/SOURCES.md §1.
 
 Decisions:
 - incident_id is `cfr:<slug of Title>-<ISO date or 'undated'>`: the export has no id, and CFR's own pages are

@@ -1,6 +1,6 @@
 """CISA Known Exploited Vulnerabilities: the JSON feed (or its CSV twin) to one row per CVE.
 
-Decisions (SOURCES.md §5):
+Decisions (../shared/data/cyber_incidents/SOURCES.md §5):
 - The rules of CISA's `known_exploited_vulnerabilities_schema.json` (draft-07) are encoded here by hand:
   the four required top-level keys, the eight required keys of each vulnerability, the CVE and CWE
   id patterns, and YYYY-MM-DD dates. `title` is not required (the schema does not require it).

@@ -1,6 +1,6 @@
 """DCID 2.0 (Dyadic Cyber Incident and Campaign Data) workbook, sheet 1, to the conformed incident tables.
 
-Decisions (SOURCES.md §4):
+Decisions (../shared/data/cyber_incidents/SOURCES.md §4):
 - Sheet 1 (the first sheet, whatever its truncated name) holds one row per incident; sheet 2's
   action/reaction pairs are not read. Headers are matched after trimming (`"Concession "`).
 - `Dyadpair` concatenates the two states' Correlates of War codes, the lower first (2365 = US 2 + Russia 365).

@@ -1,6 +1,7 @@
 """EuRepoC Global Database (v1.1 CSVs: Global, long Attribution and Receiver files) to the conformed cyber shape.
 
-Decisions (SOURCES.md §2; the v1.1 files have no date-precision or codebook field to go by):
+Decisions (../shared/data/cyber_incidents/SOURCES.md §2; the v1.1 files have no date-precision or codebook
+field to go by):
 - Files are told apart by their header, not their name. The Global file is required; Attribution and Receiver
   are optional. The CIT subtype extract (`ci_subtype`) has no place in the conformed shape and is skipped.
 - Initiators come from the Attribution file, one row per distinct (country, actor, category, basis): that file

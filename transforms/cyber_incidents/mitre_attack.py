@@ -1,6 +1,6 @@
 """MITRE ATT&CK intrusion sets (STIX 2.0 bundles, mitre/cti layout) to one row per group, with rule-based attribution.
 
-Decisions (SOURCES.md §6):
+Decisions (../shared/data/cyber_incidents/SOURCES.md §6):
 - Files may be mitre/cti's one-group bundles (`enterprise-attack/intrusion-set/intrusion-set--….json`) or whole
   collection bundles (`enterprise-attack.json`): every intrusion-set inside is read, other objects are ignored.
 - One row per STIX id. A group published in several domains (enterprise/mobile/ics) appears once per domain

@@ -1,6 +1,6 @@
 """NATO "Defence Expenditure of NATO Countries" Excel tables (TABLE1 … TABLE8b) to tidy Polars frames.
 
-Decisions (see the brief and SOURCES.md §3):
+Decisions (../shared/data/defense_spending/SOURCES.md §3):
 - TABLE4 is not parsed: its columns are TABLE2's constant US$ for 2014 and the last year, TABLE3's share of
   GDP for those years, and the 2014-to-last-year real change, which is (last / 2014 - 1) * 100 of the
   same constant US$. It adds no number of its own; the sheet must still be present.

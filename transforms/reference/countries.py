@@ -1,7 +1,7 @@
 """The one country crosswalk every source resolves through, and the name/code resolvers.
 
 Pure Polars: the library tables (country_converter's TSV, pycountry) and the hand files in
-data/reference/ are handed in as DataFrames by pipelines/reference.py.
+data/reference/ are handed in as DataFrames by pipelines/lib/reference.py.
 
 Validity years are inclusive and count partial years, so in a transition year both states are
 valid (YUG 1918-1992, SCG 1992-2006, SRB 2006-). Year-aware resolution of a name:

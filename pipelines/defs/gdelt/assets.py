@@ -1,6 +1,6 @@
 """GDELT 2.0 events, partitioned by day: each 15-minute export file is its own snapshot, verified by md5.
 
-A sensor (pipelines/sensors.py) asks for each new file as it appears in lastupdate.txt; a backfill over a
+A sensor (pipelines/defs/gdelt/schedules.py) asks for each new file as it appears in lastupdate.txt; a backfill over a
 day range reads masterfilelist.txt and fetches the exports of those days it does not hold yet.
 """
 
