@@ -1,22 +1,35 @@
-"""Run the pipeline in process (what `threatwatch run` does) and summarise it for a person."""
+"""Run the pipeline (what `threatwatch run` does) on the persistent Dagster instance, and summarise it.
+
+Every run is recorded in the instance in DAGSTER_HOME, so the UI shows CLI runs, their materializations,
+checks and logs like its own (docs/adr/0008). An observer sees each event as it is stored.
+"""
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
-from dagster import (AssetCheckSeverity, AssetKey, AssetSelection, BetaWarning, DagsterEventType, DagsterInstance,
-                     RunConfig)
+from dagster import AssetCheckSeverity, AssetKey, AssetSelection, BetaWarning, DagsterError, DagsterEventType, EventLogEntry, RunConfig
 
-from pipelines.lib.event_source_assets import covered_partitions
-from pipelines.lib.source_assets import SourceSnapshotConfig
-from pipelines.lib.event_source_assets import RANGE_END, RANGE_START
-from pipelines.lib.config import paths_from_env
 from pipelines.definitions import build_definitions
 from pipelines.defs.domains import EVENT_SOURCES
+from pipelines.lib.config import paths_from_env
+from pipelines.lib.event_source_assets import RANGE_END, RANGE_START, covered_partitions
+from pipelines.lib.instance import cli_run_tags, persistent_instance
 from pipelines.lib.lake import Lake
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.snapshots import SnapshotStore
+from pipelines.lib.source_assets import SourceSnapshotConfig
+
+EventObserver = Callable[[EventLogEntry], None]
+# The summary (and an observer) is the report; Dagster's own console log would bury it in stack traces.
+QUIET_LOGGERS = {"console": {"config": {"log_level": "CRITICAL"}}}
+
+
+class SelectionError(ValueError):
+    """An asset selection that does not parse, or matches no asset."""
 
 
 @dataclass
@@ -30,6 +43,8 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     warehouse: str = ""
     published: bool = False
+    runs: list[tuple[str, str]] = field(default_factory=list)  # (job, Dagster run id), in order
+    not_published_because: str = ""
 
     @property
     def blocked(self) -> bool:
@@ -40,6 +55,9 @@ class RunSummary:
         """Settle what the runs added up to: published if a warehouse asset materialized, failed if a check blocked."""
         self.published = any(key.startswith("warehouse/") for key, _ in self.materialized)
         self.success = self.success and not self.blocked
+        if not self.published and not self.not_published_because:
+            self.not_published_because = ("a blocking check failed" if self.blocked
+                                          else "a step failed" if not self.success else "")
         return self
 
     def render(self) -> str:
@@ -62,11 +80,15 @@ class RunSummary:
             lines.append(f"  published {key:<48} {meta.get('dagster/row_count')} rows")
         for failure in self.failures:
             lines.append(f"  ERROR     {failure}")
-        if self.published:
-            lines.append(f"Published {self.warehouse}")
-        else:
-            lines.append(f"Nothing published; the warehouse at {self.warehouse} is unchanged.")
+        lines.append(self.outcome())
         return "\n".join(lines)
+
+    def outcome(self) -> str:
+        """One line: where the warehouse was published, or why it was not."""
+        if self.published:
+            return f"Published {self.warehouse}"
+        because = f" ({self.not_published_because})" if self.not_published_because else ""
+        return f"Nothing published{because}; the warehouse at {self.warehouse} is unchanged."
 
 
 def _event_range(module, offline: bool, paths) -> tuple[str, str] | None:
@@ -83,28 +105,51 @@ def _event_range(module, offline: bool, paths) -> tuple[str, str] | None:
     return recent[0], recent[-1]
 
 
-def _resolve_selection(select: str, graph) -> set[AssetKey]:
-    """The asset keys a selection string (`group:warehouse`, `key:"snapshot/acled"+`) names."""
-    with warnings.catch_warnings():
-        # Dagster's own parser passes its beta `include_sources` to AssetSelection.groups for `group:`; not ours.
-        warnings.simplefilter("ignore", BetaWarning)
-        return set(AssetSelection.from_string(select).resolve(graph))
+def resolve_selection(graph, select: str | None, publish: bool = True) -> set[AssetKey] | None:
+    """The asset keys a run covers (None: every asset).
+
+    A multi-asset that cannot be subset comes whole (`staging/stg_nato` brings `staging/stg_nato_aggregate`,
+    one warehouse table brings the publish). A selection that stages something also publishes, unless
+    `publish` is off; then no warehouse asset runs at all.
+    """
+    warehouse = {k for k in graph.get_all_asset_keys() if k.path[0] == "warehouse"}
+    if not select:
+        return None if publish else set(graph.get_all_asset_keys()) - warehouse
+    try:
+        with warnings.catch_warnings():
+            # Dagster's own parser passes its beta `include_sources` to AssetSelection.groups for `group:`; not ours.
+            warnings.simplefilter("ignore", BetaWarning)
+            chosen = set(AssetSelection.from_string(select).required_multi_asset_neighbors().resolve(graph))
+    except DagsterError as exc:  # DagsterInvalidAssetSelectionError
+        raise SelectionError(f"--select {select!r} is not an asset selection: {str(exc).splitlines()[0]}") from exc
+    if not chosen:
+        groups = sorted({graph.get(k).group_name for k in graph.get_all_asset_keys()})
+        raise SelectionError(f"--select {select!r} matches no asset (groups: {', '.join(groups)}; keys look like "
+                             "'key:snapshot/nato', 'key:staging/stg_nato+')")
+    if not publish:
+        return chosen - warehouse
+    if any(k.path[0] == "staging" for k in chosen):
+        chosen |= warehouse
+    return chosen
 
 
-def run_pipeline(offline: bool = False, select: str | None = None, worldbank_format: str = "api") -> RunSummary:
+def run_pipeline(offline: bool = False, select: str | None = None, worldbank_format: str = "api", *,
+                 publish: bool = True, observer: EventObserver | None = None) -> RunSummary:
     """Materialize every asset (or a selection) with its checks in process; never raises on asset failure.
 
     Event sources are partitioned, so each runs first as its own single run over its range; then one run
-    of every unpartitioned asset, publish last, takes what they staged.
+    of every unpartitioned asset, publish last, takes what they staged. Raises SelectionError for a bad
+    `select` before anything runs.
     """
     defs = build_definitions(offline=offline)
-    graph = defs.resolve_asset_graph()
-    selection = _resolve_selection(select, graph) if select else None
+    selection = resolve_selection(defs.resolve_asset_graph(), select, publish)
     paths = paths_from_env()
     summary = RunSummary(success=True, offline=offline, warehouse=str(paths.warehouse))
-    # The summary below is the report; Dagster's own console log would bury it in stack traces.
-    quiet = {"console": {"config": {"log_level": "CRITICAL"}}}
-    with DagsterInstance.ephemeral() as instance:
+    if not publish:
+        summary.not_published_because = "--no-publish: what was staged waits in the lake for the next publish"
+    elif selection is not None and not any(k.path[0] in ("staging", "warehouse") for k in selection):
+        summary.not_published_because = "the selection stages nothing"
+    with persistent_instance() as instance:
         for module in EVENT_SOURCES:
             keys = {a.key for a in module.ASSETS}
             chosen = keys if selection is None else keys & selection
@@ -113,22 +158,31 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
             window = _event_range(module, offline, paths)
             if window is None:
                 continue  # nothing held and no samples: nothing to stage
-            job = defs.resolve_job_def(f"{module.SPEC.source}_job")
-            result = job.execute_in_process(
-                run_config=RunConfig(loggers=quiet), instance=instance, raise_on_error=False,
-                asset_selection=list(chosen), tags={RANGE_START: window[0], RANGE_END: window[1]})
-            _collect(summary, result)
-        rest = None if selection is None else [k for k in selection if not any(
-            k in {a.key for a in m.ASSETS} for m in EVENT_SOURCES)]
+            _execute(instance, defs.resolve_job_def(f"{module.SPEC.source}_job"), summary, observer,
+                     asset_selection=list(chosen), tags={RANGE_START: window[0], RANGE_END: window[1]})
+        event_keys = {a.key for m in EVENT_SOURCES for a in m.ASSETS}
+        rest = None if selection is None else [k for k in selection if k not in event_keys]
         if rest is None or rest:
             ops = {"snapshot__worldbank": SourceSnapshotConfig(format=worldbank_format)}
             if rest is not None and AssetKey(["snapshot", "worldbank"]) not in rest:
                 ops = {}
-            result = defs.resolve_job_def("threatwatch_job").execute_in_process(
-                run_config=RunConfig(ops=ops, loggers=quiet), instance=instance, raise_on_error=False,
-                asset_selection=rest)
-            _collect(summary, result)
+            _execute(instance, defs.resolve_job_def("threatwatch_job"), summary, observer,
+                     run_config=RunConfig(ops=ops, loggers=QUIET_LOGGERS), asset_selection=rest)
     return summary.finish()
+
+
+def _execute(instance, job, summary: RunSummary, observer: EventObserver | None, **kwargs) -> None:
+    """One in-process run of `job` recorded in `instance`, its events shown to `observer` as they are stored."""
+    run_id = str(uuid.uuid4())  # chosen here so the observer listens before the first event
+    if observer is not None:
+        instance.add_event_listener(run_id, observer)
+    kwargs.setdefault("run_config", RunConfig(loggers=QUIET_LOGGERS))
+    tags = {**cli_run_tags(), **kwargs.pop("tags", {})}
+    summary.runs.append((job.name, run_id))
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags, **kwargs)
+    _collect(summary, result)
+    if any("DagsterExecutionInterruptedError" in f for f in summary.failures):
+        raise KeyboardInterrupt  # Dagster recorded the run as failed and freed its slots; run nothing more
 
 
 def _collect(summary: RunSummary, result) -> None:
@@ -158,20 +212,32 @@ def _collect(summary: RunSummary, result) -> None:
             summary.failures.append(f"{event.step_key}: {cause.message.strip()}")
 
 
+def partition_range_problem(source: str, start: str, end: str) -> str | None:
+    """Why [start, end] is not a partition range of an event source, or None when it is."""
+    spec = next(m.SPEC for m in EVENT_SOURCES if m.SPEC.source == source)
+    keys = spec.partitions_def.get_partition_keys()
+    unit = "month (YYYY-MM-01)" if spec.monthly else "day (YYYY-MM-DD)"
+    for name, value in (("--start", start), ("--end", end)):
+        if value not in keys:
+            return f"{source}: {name} {value} is not a partition; partitions are each {unit} from {keys[0]} to {keys[-1]}"
+    if start > end:
+        return f"{source}: --start {start} is after --end {end}"
+    return None
+
+
 def run_backfill(source: str, start: str, end: str, *, offline: bool = False, fetch_format: str = "default",
-                 version: str = "") -> RunSummary:
+                 version: str = "", observer: EventObserver | None = None) -> RunSummary:
     """One run of an event source over partitions [start, end] (each replaced whole), then a publish."""
+    problem = partition_range_problem(source, start, end)
+    if problem:
+        raise ValueError(problem)
     defs = build_definitions(offline=offline)
     paths = paths_from_env()
     summary = RunSummary(success=True, offline=offline, warehouse=str(paths.warehouse))
-    quiet = {"console": {"config": {"log_level": "CRITICAL"}}}
     ops = {f"snapshot__{source}": {"config": {"format": fetch_format, "version": version}}}
-    with DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def(f"{source}_job").execute_in_process(
-            run_config=RunConfig(ops=ops, loggers=quiet), instance=instance, raise_on_error=False,
-            tags={RANGE_START: start, RANGE_END: end})
-        _collect(summary, result)
+    with persistent_instance() as instance:
+        _execute(instance, defs.resolve_job_def(f"{source}_job"), summary, observer,
+                 run_config=RunConfig(ops=ops, loggers=QUIET_LOGGERS), tags={RANGE_START: start, RANGE_END: end})
         if summary.success and not summary.blocked:
-            _collect(summary, defs.resolve_job_def("publish_job").execute_in_process(
-                run_config=RunConfig(loggers=quiet), instance=instance, raise_on_error=False))
+            _execute(instance, defs.resolve_job_def("publish_job"), summary, observer)
     return summary.finish()

@@ -19,6 +19,19 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 CATALOG_ENV = ("THREATWATCH_WAREHOUSE", "THREATWATCH_CATALOG", "THREATWATCH_CATALOG_PASSWORD", "THREATWATCH_DATA_PATH")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every run of the suite is recorded in a throwaway Dagster instance with the repo's dagster.yaml,
+    never in the repo's dagster_home/ (a developer's UI history)."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copyfile(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        yield home
+
+
 @pytest.fixture
 def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data root for one test, with the warehouse inside it."""

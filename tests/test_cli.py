@@ -1,4 +1,4 @@
-"""The `threatwatch` command: read-only SQL, snapshot import/list, readable output."""
+"""The `threatwatch` command: read-only SQL, snapshot import/list, readable output, one-line errors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,15 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.lib.config import SAMPLES_DIR
+
+
+def one_line_error(capsys: pytest.CaptureFixture) -> str:
+    """The command's stderr, asserted to be exactly one line and no traceback; stdout must be empty."""
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("threatwatch: error: "), captured.err
+    assert "Traceback" not in captured.err and not captured.out
+    return lines[0]
 
 
 def test_sql_prints_a_table(copied_home: Path, capsys: pytest.CaptureFixture):
@@ -22,7 +31,7 @@ def test_sql_is_read_only(copied_home: Path, capsys: pytest.CaptureFixture):
     assert main(["sql", "DELETE FROM core.dim_country"]) == 2
     assert "read-only" in capsys.readouterr().err.lower()
     assert main(["sql", "SELECT count(*) > 200 FROM core.dim_country"]) == 0
-    assert "True" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines()[2].strip() == "true"
 
 
 def test_sql_limit_is_reported(copied_home: Path, capsys: pytest.CaptureFixture):
@@ -31,9 +40,9 @@ def test_sql_limit_is_reported(copied_home: Path, capsys: pytest.CaptureFixture)
     assert "(3 rows)" in out and "first 3 rows shown" in out
 
 
-def test_sql_without_a_warehouse_says_what_to_do(tw_home: Path):
-    with pytest.raises(SystemExit, match="threatwatch run --offline"):
-        main(["sql", "SELECT 1"])
+def test_sql_without_a_warehouse_says_what_to_do(tw_home: Path, capsys: pytest.CaptureFixture):
+    assert main(["sql", "SELECT 1"]) == 2
+    assert "threatwatch run --offline" in one_line_error(capsys)
 
 
 def test_snapshot_import_twice_creates_one_snapshot_and_list_shows_it(tw_home: Path, capsys: pytest.CaptureFixture):
@@ -49,11 +58,23 @@ def test_snapshot_import_twice_creates_one_snapshot_and_list_shows_it(tw_home: P
     assert listing[2].split()[:3] == ["worldbank", first.split()[6], "import"]
 
 
-def test_import_of_unknown_source_is_refused(tw_home: Path, tmp_path: Path):
+def test_import_of_unknown_source_is_one_line_naming_it(tw_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
     f = tmp_path / "x.csv"
     f.write_text("a\n")
-    with pytest.raises(KeyError, match="unknown source id 'nope'"):
-        main(["snapshot", "import", "nope", str(f)])
+    assert main(["snapshot", "import", "nosuchsource", str(f)]) == 2
+    error = one_line_error(capsys)
+    assert "unknown source id 'nosuchsource'" in error and "worldbank" in error
+
+
+def test_import_of_a_missing_file_is_one_line_naming_it(tw_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+    assert main(["snapshot", "import", "worldbank", str(tmp_path / "nope.zip")]) == 2
+    assert "nope.zip" in one_line_error(capsys)
+    assert not (tw_home / "snapshots").exists() or not list((tw_home / "snapshots").rglob("manifest.json"))
+
+
+def test_list_of_unknown_source_is_an_error_not_an_empty_table(tw_home: Path, capsys: pytest.CaptureFixture):
+    assert main(["snapshot", "list", "nosuchsource"]) == 2
+    assert "unknown source id 'nosuchsource'" in one_line_error(capsys)
 
 
 def test_export_carries_the_licence_notice_of_every_contributing_source(copied_home: Path, tmp_path: Path):
@@ -85,3 +106,74 @@ def test_export_refuses_bad_names_and_formats(copied_home: Path, tmp_path: Path,
     assert main(["export", "marts.nope", str(tmp_path / "a.csv")]) == 2
     err = capsys.readouterr().err
     assert "not a schema.table name" in err and ".parquet or .csv" in err and "no table or view marts.nope" in err
+
+
+def test_empty_sql_is_a_one_line_error(copied_home: Path, capsys: pytest.CaptureFixture):
+    for query in ("", "   ", "-- only a comment"):
+        assert main(["sql", query]) == 2
+        assert "no SQL statement" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("query", [
+    "COPY (SELECT 1) TO '{out}'",
+    "COPY core.dim_country TO '{out}' (FORMAT parquet)",
+    "EXPORT DATABASE '{dir}'",
+    "ATTACH '{dir}/other.duckdb' AS other",
+    "DETACH warehouse",
+    "INSTALL httpfs",
+    "LOAD parquet",
+    "SET threads = 1",
+    "PRAGMA enable_profiling",
+    "CALL pragma_version()",
+    "CREATE TABLE t AS SELECT 1",
+    "IMPORT DATABASE '{dir}'",
+])
+def test_sql_refuses_everything_but_reading(copied_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture, query: str):
+    target = tmp_path / "target"
+    target.mkdir()
+    assert main(["sql", query.format(out=target / "x.csv", dir=target)]) == 2
+    error = one_line_error(capsys)
+    # IMPORT is expanded while parsing, which is locked down like the query's connection
+    assert "read-only" in error or (query.startswith("IMPORT") and "disabled by configuration" in error)
+    assert list(target.iterdir()) == []
+
+
+def test_sql_cannot_read_or_write_files_from_a_select(copied_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+    secret = tmp_path / "elsewhere.csv"
+    secret.write_text("a\n1\n")
+    assert main(["sql", f"SELECT * FROM read_csv('{secret}')"]) == 2
+    assert "disabled by configuration" in one_line_error(capsys)
+
+
+def test_sql_refuses_several_statements_instead_of_showing_the_last(copied_home: Path, capsys: pytest.CaptureFixture):
+    assert main(["sql", "SELECT 1 AS a; SELECT 2 AS b"]) == 2
+    assert "2 statements" in one_line_error(capsys)
+
+
+def test_sql_error_is_one_line(copied_home: Path, capsys: pytest.CaptureFixture):
+    assert main(["sql", "SELECT * FROM core.nope"]) == 2
+    assert "Table with name nope does not exist" in one_line_error(capsys)
+
+
+def test_sql_prints_booleans_as_sql_does_and_aligns_decimals(copied_home: Path, capsys: pytest.CaptureFixture):
+    assert main(["sql", "SELECT * FROM (VALUES (true, 2.5::DOUBLE), (false, 13.125::DOUBLE), (NULL, 7::DOUBLE)) t(ok, pct)"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines[2:5]] == [["true", "2.500"], ["false", "13.125"], ["NULL", "7.000"]]
+    assert len({line.index(".") for line in lines[2:5]}) == 1  # the decimal points line up
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tw_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture):
+    import pipelines.lib.snapshots as snapshots
+
+    def broken(self, source=None):
+        raise RuntimeError("the disk is on fire\nsecond line")
+
+    monkeypatch.setattr(snapshots.SnapshotStore, "list", broken)
+    assert main(["snapshot", "list"]) == 2
+    assert one_line_error(capsys) == ("threatwatch: error: RuntimeError: the disk is on fire "
+                                      "(--debug shows the traceback)")
+    assert main(["--debug", "snapshot", "list"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["snapshot", "list", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err

@@ -38,6 +38,7 @@ from pipelines.lib.source_assets import check_result
 from pipelines.lib.asset_metadata import frame_preview
 from pipelines.lib.http import FetchError
 from pipelines.lib.lake import UNDATED, Lake, PartitionedLake, partition_table
+from pipelines.lib.progress import ProgressLog
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.resources import HttpClientResource, LakeResource, SnapshotStoreResource
 from pipelines.lib.snapshots import Manifest, SnapshotStore, prefer_real
@@ -166,13 +167,15 @@ def _split_rejected(spec: EventSourceAssets, rejected: pl.DataFrame) -> tuple[pl
 
 
 def stage_window(spec: EventSourceAssets, store: SnapshotStore, lake: Lake, partitions: tuple[str, ...],
-                 crosswalk: pl.DataFrame, incremental: bool = False) -> tuple[dict[str, dict[str, int]], int]:
+                 crosswalk: pl.DataFrame, incremental: bool = False,
+                 on_progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, dict[str, int]], int]:
     """Re-stage exactly `partitions` from the snapshots covering them.
 
     Each snapshot's rows are written as soon as it is read (memory holds one snapshot, not the range); the
     new partition folders are swapped in together at the end, so a failure leaves every partition as it was.
     `incremental` (the GDELT sensor): only snapshots not yet staged are read and added beside the partition's
     files, so a new 15-minute file costs its own rows, not its day's.
+    `on_progress(done, total)` hears of each snapshot read.
     Returns partition -> snapshot -> rows staged, and the rows quarantined from the snapshots read.
     """
     plake = PartitionedLake(lake, spec.table.name)
@@ -182,10 +185,11 @@ def stage_window(spec: EventSourceAssets, store: SnapshotStore, lake: Lake, part
     buildings = {} if incremental else {p: plake.start_replacement(p) for p in partitions}
     quarantined = 0
     try:
-        for manifest in relevant_snapshots(store, plake, spec, partitions):
-            if manifest.snapshot_id in held:
-                continue
+        todo = [m for m in relevant_snapshots(store, plake, spec, partitions) if m.snapshot_id not in held]
+        for done, manifest in enumerate(todo, 1):
             quarantined += _stage_snapshot(spec, store, lake, plake, manifest, crosswalk, wanted, buildings, counts)
+            if on_progress:
+                on_progress(done, len(todo))
     except BaseException:
         for building in buildings.values():
             plake.discard_replacement(building)
@@ -293,7 +297,8 @@ def _build_event_source_assets(spec: EventSourceAssets) -> tuple[list[AssetsDefi
         window = event_window(context)
         incremental = context.run.tags.get(INCREMENTAL_TAG) == "true"
         counts, quarantined = stage_window(spec, snapshots.store(), lake.lake(), window.partitions,
-                                           load_country_crosswalk(), incremental=incremental)
+                                           load_country_crosswalk(), incremental=incremental,
+                                           on_progress=ProgressLog(context.log, "snapshots staged"))
         rows = sum(n for by_snapshot in counts.values() for n in by_snapshot.values())
         filled = sorted(p for p, by_snapshot in counts.items() if by_snapshot)
         latest = filled[-1] if filled else None
@@ -328,7 +333,7 @@ VALIDATION_BATCH_ROWS = 250_000
 
 
 def validate_pending(spec: EventSourceAssets, lake: Lake, docs_dir: Path | None,
-                     batch_rows: int = VALIDATION_BATCH_ROWS):
+                     batch_rows: int = VALIDATION_BATCH_ROWS, on_progress: Callable[[int, int], None] | None = None):
     """Validate every staged partition file without a verdict; each file gets the verdict of its batch.
 
     Batches are planned from the files' row counts (Parquet metadata) and read one batch at a time.
@@ -346,7 +351,8 @@ def validate_pending(spec: EventSourceAssets, lake: Lake, docs_dir: Path | None,
             batches[-1].append((partition, snapshot_id))
             rows_in_batch += rows
     reports = []
-    for batch in filter(None, batches):
+    batches = [b for b in batches if b]
+    for done, batch in enumerate(batches, 1):
         partitions = sorted({p for p, _ in batch})
         label = partitions[0] if len(partitions) == 1 else f"{partitions[0]}..{partitions[-1]}"
         frames = [lake.read(partition_table(spec.table.name, p), s) for p, s in batch]
@@ -357,6 +363,8 @@ def validate_pending(spec: EventSourceAssets, lake: Lake, docs_dir: Path | None,
         for partition, snapshot_id in batch:
             lake.record_validation(partition_table(spec.table.name, partition), snapshot_id, report)
         reports.append((label, report))
+        if on_progress:
+            on_progress(done, len(batches))
     return reports
 
 
@@ -365,7 +373,8 @@ def _build_event_check(spec: EventSourceAssets) -> AssetChecksDefinition:
                  description=f"Great Expectations suite on each new partition of {spec.table.name}; "
                              "a failure blocks publication.")
     def gx_check(context: AssetCheckExecutionContext, lake: LakeResource) -> AssetCheckResult:
-        reports = validate_pending(spec, lake.lake(), lake.paths().validation_docs)
+        reports = validate_pending(spec, lake.lake(), lake.paths().validation_docs,
+                                   on_progress=ProgressLog(context.log, "batches validated"))
         if not reports:
             return AssetCheckResult(passed=True, description="no new partition files to validate")
         notes = [f"[{spec.source}] partitions {p} failed their suite" for p, r in reports if not r.success]
