@@ -217,10 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         print("threatwatch: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line for a person; the traceback only when asked for
+        from pipelines.lib.ducklake import WarehouseError  # its messages name the catalog and the fix
+
         if debug:
             traceback.print_exc()
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if not isinstance(exc, CliError):
+        if not isinstance(exc, (CliError, WarehouseError)):
             message = f"{type(exc).__name__}: {message}" + ("" if debug else " (--debug shows the traceback)")
         print(f"threatwatch: error: {message}", file=sys.stderr)
         return 2
