@@ -17,7 +17,8 @@ from rich.console import Console
 
 from pipelines.cli import main
 from pipelines.lib.config import paths_from_env
-from pipelines.lib.instance import REPO_DAGSTER_HOME, cli_run_tags, dagster_home, persistent_instance
+from pipelines.lib.instance import REPO_DAGSTER_HOME, cli_run_tags, persistent_instance
+from pipelines.lib.instance import dagster_home as instance_home
 from pipelines.run import run_pipeline
 from pipelines.run_display import RunDisplay
 from tests.test_cli import one_line_error
@@ -54,7 +55,7 @@ def test_a_multi_asset_selection_runs_whole_streams_each_step_and_lands_in_the_i
     assert "Summary" in out.getvalue() and "nato" in out.getvalue()
 
     [(job, run_id)] = summary.runs
-    with DagsterInstance.from_config(str(dagster_home())) as instance:
+    with DagsterInstance.from_config(str(instance_home())) as instance:
         run = instance.get_run_by_id(run_id)
         assert run.status == DagsterRunStatus.SUCCESS and run.job_name == job
         assert run.tags["threatwatch/launched_by"] == "cli"
