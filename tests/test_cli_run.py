@@ -134,3 +134,24 @@ def test_a_cli_run_whose_process_died_is_closed_and_frees_its_pool_slot(dagster_
                                     tags={**cli_run_tags(), "threatwatch/pid": str(os.getppid())}))
     with persistent_instance() as instance:
         assert instance.get_run_by_id(mine).status == DagsterRunStatus.STARTED
+
+
+def test_a_backfill_reports_staging_progress_snapshot_by_snapshot(tw_home: Path):
+    """The GDELT samples are six 15-minute exports over two days: staging says each one as it reads it."""
+    from pipelines.lib.progress import parse_progress
+    from pipelines.run import run_backfill
+
+    progress, jobs = [], []
+
+    def observer(entry):
+        if entry.dagster_event is None and parse_progress(entry.user_message):
+            progress.append((entry.step_key, parse_progress(entry.user_message)))
+        elif entry.dagster_event and entry.dagster_event.event_type == DagsterEventType.RUN_START:
+            jobs.append(entry.job_name)
+
+    summary = run_backfill("gdelt", "2024-06-01", "2024-06-02", offline=True, observer=observer)
+    assert summary.success and summary.published, summary.render()
+    assert jobs == ["gdelt_job", "publish_job"] and [j for j, _ in summary.runs] == jobs
+    staged = [(p.done, p.total) for step, p in progress if p.unit == "snapshots staged"]
+    assert staged == [(n, 6) for n in range(1, 7)]
+    assert {step for step, _ in progress} <= {"staging__stg_gdelt_event", "staging__stg_gdelt_event_gx_stg_gdelt_event"}

@@ -104,6 +104,9 @@ def _run_shell(line: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("line", _duckdb_cli_lines(), ids=lambda s: s[:60])
 def test_each_duckdb_cli_example_runs_as_written(readme_cwd: Path, line: str):
+    venv_bin = str(Path(sys.executable).parent)
+    assert shutil.which("duckdb", path=f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"), (
+        "DuckDB's CLI is not installed: it comes with the test extra (pip install -e '.[test]')")
     done = _run_shell(line, readme_cwd)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip().splitlines()) > 4, done.stdout  # a box with a header and rows
