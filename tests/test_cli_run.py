@@ -155,3 +155,35 @@ def test_a_backfill_reports_staging_progress_snapshot_by_snapshot(tw_home: Path)
     staged = [(p.done, p.total) for step, p in progress if p.unit == "snapshots staged"]
     assert staged == [(n, 6) for n in range(1, 7)]
     assert {step for step, _ in progress} <= {"staging__stg_gdelt_event", "staging__stg_gdelt_event_gx_stg_gdelt_event"}
+
+
+def test_a_cli_publish_waits_for_the_warehouse_pool_another_run_holds(copied_home: Path, dagster_home: Path):
+    """One publish at a time, whoever launched it: a UI run holding the pool's one slot makes the CLI wait."""
+    import threading
+
+    holder = str(uuid.uuid4())  # stands for a UI run in the middle of its publish
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.add_run(DagsterRun(job_name="publish_job", run_id=holder, status=DagsterRunStatus.STARTED))
+        instance.event_log_storage.initialize_concurrency_limit_to_default("warehouse")
+        assert instance.event_log_storage.claim_concurrency_slot("warehouse", holder, "publish").is_claimed
+    blocked, started = threading.Event(), []
+
+    def observer(entry):
+        event = entry.dagster_event
+        if event and event.event_type == DagsterEventType.ENGINE_EVENT and event.step_key == "publish" \
+                and "pool" in (event.message or ""):
+            blocked.set()
+        if event and event.event_type == DagsterEventType.STEP_START and event.step_key == "publish":
+            started.append(blocked.is_set())
+
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(
+        summary=run_pipeline(offline=True, select="group:warehouse", observer=observer)))
+    worker.start()
+    assert blocked.wait(timeout=600), "the CLI publish never waited for the pool"
+    assert started == []  # still waiting: the warehouse is not being built
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.event_log_storage.free_concurrency_slots_for_run(holder)
+    worker.join(timeout=600)
+    assert not worker.is_alive()
+    assert started == [True] and result["summary"].published, result["summary"].render()
