@@ -111,7 +111,7 @@ def phase_generate(work: Path, events: int, rows_per_file: int) -> dict:
 
 
 def _register(work: Path, names: list[str] | None = None) -> int:
-    from pipelines.lib.event_source_assets import register_event_sample
+    from pipelines.lib.acquire import register_event_sample
     from pipelines.lib.config import paths_from_env
     from pipelines.lib.snapshots import SnapshotStore
     from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
@@ -133,7 +133,7 @@ def _days(work: Path) -> tuple[str, ...]:
 
 def phase_stage(work: Path, incremental: bool = False, days: tuple[str, ...] | None = None) -> dict:
     """Stage the days (replace), or only the newest day's new file (incremental, as the sensor does)."""
-    from pipelines.lib.event_source_assets import stage_window
+    from pipelines.lib.partition_staging import stage_window
     from pipelines.defs.gdelt.assets import SPEC
     from pipelines.lib.config import paths_from_env
     from pipelines.lib.lake import Lake
@@ -148,7 +148,7 @@ def phase_stage(work: Path, incremental: bool = False, days: tuple[str, ...] | N
 
 def phase_validate() -> dict:
     """Run the GX suite on every staged partition file without a verdict."""
-    from pipelines.lib.event_source_assets import validate_pending
+    from pipelines.lib.source_checks import validate_pending
     from pipelines.defs.gdelt.assets import SPEC
     from pipelines.lib.config import paths_from_env
     from pipelines.lib.lake import Lake

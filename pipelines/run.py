@@ -16,12 +16,12 @@ from dagster import AssetCheckSeverity, AssetKey, AssetSelection, BetaWarning, D
 from pipelines.definitions import build_definitions
 from pipelines.defs.domains import EVENT_SOURCES
 from pipelines.lib.config import paths_from_env
-from pipelines.lib.event_source_assets import RANGE_END, RANGE_START, covered_partitions
+from pipelines.lib.partition_staging import covered_partitions
+from pipelines.lib.source_spec import RANGE_END, RANGE_START, SnapshotConfig
 from pipelines.lib.instance import cli_run_tags, persistent_instance
 from pipelines.lib.lake import Lake
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.snapshots import SnapshotStore
-from pipelines.lib.source_assets import SourceSnapshotConfig
 
 EventObserver = Callable[[EventLogEntry], None]
 # The summary (and an observer) is the report; Dagster's own console log would bury it in stack traces.
@@ -163,7 +163,7 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
         event_keys = {a.key for m in EVENT_SOURCES for a in m.ASSETS}
         rest = None if selection is None else [k for k in selection if k not in event_keys]
         if rest is None or rest:
-            ops = {"snapshot__worldbank": SourceSnapshotConfig(format=worldbank_format)}
+            ops = {"snapshot__worldbank": SnapshotConfig(format=worldbank_format)}
             if rest is not None and AssetKey(["snapshot", "worldbank"]) not in rest:
                 ops = {}
             _execute(instance, defs.resolve_job_def("threatwatch_job"), summary, observer,

@@ -33,13 +33,12 @@ from werkzeug import Request, Response
 from pipelines.defs.acled import assets as acled_assets
 from pipelines.defs.gdelt import assets as gdelt_assets
 from pipelines.defs.ucdp_ged import assets as ucdp_assets
-from pipelines.lib.event_source_assets import INCREMENTAL_TAG, EventSnapshotConfig, EventWindow, FetchRequest
+from pipelines.lib.source_spec import INCREMENTAL_TAG, RANGE_END, RANGE_START, EventWindow, FetchRequest, SnapshotConfig
 from pipelines.defs.acled.schedules import acled_weekly
 from pipelines.defs.gdelt.schedules import gdelt_new_files
 from pipelines.defs.ucdp_acd.schedules import ucdp_acd_yearly
 from pipelines.defs.ucdp_ged.schedules import ucdp_candidate_monthly, ucdp_ged_yearly
 from pipelines.defs.warehouse.schedules import publish_after_event_run
-from pipelines.lib.event_source_assets import RANGE_END, RANGE_START
 from pipelines.definitions import build_definitions
 from pipelines.lib.http import FetchError, HttpClient
 from pipelines.run import RunSummary, run_backfill
@@ -290,7 +289,7 @@ def test_gdelt_one_refused_export_does_not_block_the_rest_of_the_range(
     window = EventWindow(datetime(2024, 6, 1, tzinfo=timezone.utc), datetime(2024, 6, 3, tzinfo=timezone.utc),
                          (DAY1, DAY2))
     with pytest.raises(FetchError, match=re.escape(bad.name)):  # still reported, so fetch_succeeded warns
-        gdelt_assets.fetch_gdelt(FetchRequest(client, store, _base(server), EventSnapshotConfig(), window))
+        gdelt_assets.fetch_gdelt(FetchRequest(client, store, _base(server), SnapshotConfig(), window))
     assert sorted(f.name for m in store.list("gdelt") for f in m.files) == [p.name for p in GDELT_EXPORTS if p != bad]
 
 

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipelines.defs.eurepoc.assets import eurepoc_sample_files, stage_eurepoc_files
-from pipelines.lib.source_assets import SourceSnapshotConfig
+from pipelines.lib.source_spec import SnapshotConfig
 from pipelines.lib.http import FetchError, HttpClient
 from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.lib.snapshots import SnapshotStore
@@ -294,8 +294,8 @@ def test_staging_picks_the_reader_by_the_snapshot_files():
 
 
 def test_offline_samples_stay_the_csvs_unless_the_api_format_is_asked_for():
-    assert eurepoc_sample_files(SourceSnapshotConfig()) == BULK_SAMPLES
-    assert eurepoc_sample_files(SourceSnapshotConfig(format="bulk")) == BULK_SAMPLES
-    assert eurepoc_sample_files(SourceSnapshotConfig(format="api")) == API_SAMPLES
+    assert eurepoc_sample_files(SnapshotConfig()) == BULK_SAMPLES
+    assert eurepoc_sample_files(SnapshotConfig(format="bulk")) == BULK_SAMPLES
+    assert eurepoc_sample_files(SnapshotConfig(format="api")) == API_SAMPLES
     with pytest.raises(ValueError, match="unknown format 'xml'"):
-        eurepoc_sample_files(SourceSnapshotConfig(format="xml"))
+        eurepoc_sample_files(SnapshotConfig(format="xml"))

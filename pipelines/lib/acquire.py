@@ -49,14 +49,20 @@ def acquire_snapshot(
     *,
     offline: bool,
     fetch: Callable[[SnapshotDraft], None],
-    sample_files: Callable[[], list[Path]],
+    sample_groups: Callable[[], list[list[Path]]],
 ) -> AcquiredSnapshot:
-    """Live: fetch into a draft (identical content creates nothing). Offline: latest snapshot, else the sample."""
+    """Live: fetch into a draft (identical content creates nothing). Offline: the latest snapshot, else the
+    bundled samples, each group a snapshot, the last the one staged."""
     if offline:
         latest = store.latest(source)
         if latest is not None:
             return AcquiredSnapshot(latest, "latest")
-        return register_sample(store, source, sample_files())
+        acquired = None
+        for files in sample_groups():
+            acquired = register_sample(store, source, files)
+        if acquired is None:
+            raise FileNotFoundError(f"[{source}] no bundled sample files")
+        return acquired
     with store.draft(source) as draft:
         fetch(draft)
         manifest = _commit(draft, source, "http")
@@ -77,3 +83,13 @@ def commit_event_snapshot(store: SnapshotStore, draft: SnapshotDraft, source: st
         return existing
     manifest = _commit(draft, source, origin)
     return manifest if manifest is not None else store.latest(source)
+
+
+def register_event_sample(store: SnapshotStore, source: str, files: list[Path],
+                          params: dict[str, dict] | None = None) -> Manifest:
+    """One bundled sample group as an event snapshot (with per-file params, as a fetch records them); the same
+    files again reuse their snapshot."""
+    with store.draft(source) as draft:
+        for path in files:
+            draft.add_local_file(path, url=path.resolve().as_uri(), params=(params or {}).get(path.name))
+        return commit_event_snapshot(store, draft, source, "sample")

@@ -4,7 +4,7 @@ from typing import Callable
 
 import polars as pl
 
-from pipelines.lib.source_assets import StagedOutput
+from pipelines.lib.source_spec import StagedOutput
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.staged_tables import StagedTable
 from pipelines.lib.suites.cyber import bridge_suite, incident_suite

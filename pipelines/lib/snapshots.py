@@ -93,11 +93,16 @@ def make_snapshot_id(when: datetime, content: list[tuple[str, str]]) -> str:
 T = TypeVar("T")
 
 
+# The one rule on bundled samples: they stand in only while a source has no real (fetched or imported) snapshot.
 def prefer_real(items: list[T], origin: Callable[[T], str | None]) -> list[T]:
-    """The items whose snapshot is not a bundled sample, or all of them when every one is a sample:
-    samples stand in only while a source has no real snapshot."""
+    """The items whose snapshot is not a bundled sample, or all of them when every one is a sample."""
     real = [item for item in items if origin(item) != "sample"]
     return real or items
+
+
+def has_real(manifests: list[Manifest]) -> bool:
+    """Whether any of a source's snapshots is real, so that its samples stand aside (prefer_real)."""
+    return any(m.origin != "sample" for m in prefer_real(manifests, lambda m: m.origin))
 
 
 def _plain_name(name: str, what: str = "file name") -> str:

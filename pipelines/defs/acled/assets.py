@@ -7,8 +7,8 @@ import polars as pl
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.lib.acquire import commit_event_snapshot
-from pipelines.lib.event_source_assets import EventSourceAssets, FetchRequest, build_event_source_assets, page_order
-from pipelines.lib.source_assets import sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import FetchRequest, SourceSpec, StagedOutput, page_order, sample_dir_files
 from pipelines.lib.snapshots import Manifest
 from pipelines.defs.acled.fetch import AcledAuth, fetch_acled_events
 from pipelines.lib.staged_tables import STG_ACLED_EVENT
@@ -46,19 +46,19 @@ def fetch_acled(request: FetchRequest) -> list[Manifest]:
         return [commit_event_snapshot(store, draft, SOURCE, "http")]
 
 
-ACLED = EventSourceAssets(
+ACLED = SourceSpec(
     source=SOURCE,
+    group="conflict_events",
     description="ACLED snapshots: one authenticated API pull per run over its months (terms restrict redistribution).",
-    partitions_def=PARTITIONS,
-    table=STG_ACLED_EVENT,
-    table_description="ACLED events by month of event_date: ISO numeric resolved, fatalities as published.",
     fetch=fetch_acled,
-    sample_groups=lambda: [[p for p in sample_dir_files(SOURCE) if p.suffix == ".csv"], sample_dir_files(SOURCE, "api")],
-    read=read_acled_files,
-    partition_column="event_date",
-    suite=lambda frame: event_suite(SOURCE, 1997, frame),
+    samples=lambda config: [[p for p in sample_dir_files(SOURCE) if p.suffix == ".csv"], sample_dir_files(SOURCE, "api")],
+    outputs=(StagedOutput(STG_ACLED_EVENT, "ACLED events by month of event_date: ISO numeric resolved, fatalities as "
+                          "published.", lambda frame, previous: (*event_suite(SOURCE, 1997, frame), "")),),
     fresh_days=8,  # ACLED publishes weekly
+    partitions_def=PARTITIONS,
+    partition_column="event_date",
+    read=read_acled_files,
 )
 
 SPEC = ACLED
-ASSETS, CHECKS = build_event_source_assets(SPEC)
+ASSETS, CHECKS = build_source_assets(SPEC)

@@ -8,7 +8,7 @@ from dagster import AssetSelection, RunRequest, ScheduleEvaluationContext, defin
 
 from pipelines.defs.acled import assets as acled
 from pipelines.lib.date_window import month_start
-from pipelines.lib.event_source_assets import RANGE_END, RANGE_START
+from pipelines.lib.source_spec import RANGE_END, RANGE_START
 
 acled_job = define_asset_job("acled_job", selection=AssetSelection.assets(*acled.ASSETS),
                              description="Fetch and stage ACLED months (one run covers a range).")

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, StagedOutput, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SourceSpec, StagedOutput, sample_dir_files
 from pipelines.defs.cisa_kev.fetch import fetch_cisa_kev_snapshot
 from pipelines.lib.staged_tables import STG_CISA_KEV
 from pipelines.defs.cisa_kev.checks import kev_suite
@@ -28,12 +29,12 @@ def stage_kev_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[pl.D
     return {STG_CISA_KEV.name: (frame, no_rejects)}
 
 
-CISA_KEV = SourceAssets(
+CISA_KEV = SourceSpec(
     source=SOURCE,
     group="cyber_incidents",
     description="Immutable raw snapshot of CISA's Known Exploited Vulnerabilities catalog.",
-    fetch=lambda client, draft, base_url, config: fetch_cisa_kev_snapshot(client, draft, base_url),
-    sample_files=lambda config: [p for p in sample_dir_files(SOURCE) if p.suffix == ".json"],
+    fetch=lambda r: fetch_cisa_kev_snapshot(r.client, r.draft, r.base_url),
+    samples=lambda config: [[p for p in sample_dir_files(SOURCE) if p.suffix == ".json"]],
     stage=stage_kev_files,
     outputs=(StagedOutput(STG_CISA_KEV, "One row per CVE of the latest KEV catalog, as published.",
                           lambda frame, previous: (kev_suite(previous),

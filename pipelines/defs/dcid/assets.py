@@ -4,7 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SourceSpec, sample_dir_files
 from pipelines.lib.incident_source import incident_frames, incident_outputs
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.defs.dcid.fetch import fetch_dcid_snapshot
@@ -23,12 +24,12 @@ def stage_dcid_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[pl.
     return incident_frames(read_dcid_xlsx(books[0], books[0].name, load_country_crosswalk()), snapshot_id, STG_DCID)
 
 
-DCID = SourceAssets(
+DCID = SourceSpec(
     source=SOURCE,
     group="cyber_incidents",
     description="Immutable raw snapshot of the DCID 2.0 workbook (Maness, Valeriano et al.).",
-    fetch=lambda client, draft, base_url, config: fetch_dcid_snapshot(client, draft, base_url),
-    sample_files=lambda config: sample_dir_files(SOURCE),
+    fetch=lambda r: fetch_dcid_snapshot(r.client, r.draft, r.base_url),
+    samples=lambda config: [sample_dir_files(SOURCE)],
     stage=stage_dcid_files,
     outputs=incident_outputs(SOURCE, STG_DCID, first_year=2000),
     fresh_days=8,

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, SourceSnapshotConfig, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import FetchRequest, SnapshotConfig, SourceSpec, sample_dir_files
 from pipelines.lib.incident_source import incident_frames, incident_outputs
-from pipelines.lib.http import HttpClient
 from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
-from pipelines.lib.snapshots import SnapshotDraft
 from pipelines.defs.eurepoc.fetch import eurepoc_api_url, fetch_eurepoc_api, fetch_eurepoc_snapshot
 from pipelines.lib.staged_tables import STG_EUREPOC
 from transforms.cyber_incidents.eurepoc import is_expected_null_country, read_eurepoc_snapshot, stage_eurepoc
@@ -22,7 +21,7 @@ SOURCE = "eurepoc"
 FORMATS = {"default": "bulk", "bulk": "bulk", "api": "api"}
 
 
-def _format(config: SourceSnapshotConfig) -> str:
+def _format(config: SnapshotConfig) -> str:
     """bulk | api; any other `format` is an error naming the choices."""
     try:
         return FORMATS[config.format]
@@ -30,14 +29,14 @@ def _format(config: SourceSnapshotConfig) -> str:
         raise ValueError(f"[{SOURCE}] unknown format {config.format!r}; choose one of {', '.join(FORMATS)}") from None
 
 
-def fetch_eurepoc(client: HttpClient, draft: SnapshotDraft, base_url: str, config: SourceSnapshotConfig) -> list[str]:
+def fetch_eurepoc(request: FetchRequest) -> list[str]:
     """The release CSVs from base_url, or with `format: api` every API page from THREATWATCH_EUREPOC_API_URL."""
-    if _format(config) == "api":
-        return fetch_eurepoc_api(client, draft, eurepoc_api_url())
-    return fetch_eurepoc_snapshot(client, draft, base_url)
+    if _format(request.config) == "api":
+        return fetch_eurepoc_api(request.client, request.draft, eurepoc_api_url())
+    return fetch_eurepoc_snapshot(request.client, request.draft, request.base_url)
 
 
-def eurepoc_sample_files(config: SourceSnapshotConfig) -> list[Path]:
+def eurepoc_sample_files(config: SnapshotConfig) -> list[Path]:
     """The bundled CSVs, or with `format: api` the bundled API pages (data/samples/eurepoc/api)."""
     if _format(config) == "api":
         return sample_dir_files(SOURCE, "api")
@@ -54,13 +53,13 @@ def stage_eurepoc_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[
     return incident_frames(tables, snapshot_id, STG_EUREPOC)
 
 
-EUREPOC = SourceAssets(
+EUREPOC = SourceSpec(
     source=SOURCE,
     group="cyber_incidents",
     description="Immutable raw snapshot of the EuRepoC release CSVs (Global Database, Attribution, Receiver), "
                 "or with config format 'api' of its REST API incident pages.",
     fetch=fetch_eurepoc,
-    sample_files=eurepoc_sample_files,
+    samples=lambda config: [eurepoc_sample_files(config)],
     stage=stage_eurepoc_files,
     outputs=incident_outputs(SOURCE, STG_EUREPOC, first_year=2000, is_expected_null=is_expected_null_country),
     fresh_days=8,

@@ -12,8 +12,8 @@ import polars as pl
 from dagster import DailyPartitionsDefinition
 
 from pipelines.lib.acquire import commit_event_snapshot
-from pipelines.lib.event_source_assets import EventSourceAssets, FetchRequest, PartialFetchError, build_event_source_assets
-from pipelines.lib.source_assets import sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import FetchRequest, PartialFetchError, SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.config import SAMPLES_DIR
 from pipelines.lib.http import FetchError
 from pipelines.lib.snapshots import Manifest, SnapshotStore
@@ -93,21 +93,21 @@ def sample_params() -> dict[str, dict]:
             for r in listing.iter_rows(named=True)}
 
 
-GDELT = EventSourceAssets(
+GDELT = SourceSpec(
     source=SOURCE,
+    group="conflict_events",
     description="GDELT 2.0 export files, one snapshot per 15-minute file, size and md5 checked against the list.",
-    partitions_def=PARTITIONS,
-    table=STG_GDELT_EVENT,
-    table_description="GDELT media-coded events by day added: CAMEO codes as text, FIPS resolved to ISO3.",
     fetch=fetch_gdelt,
-    sample_groups=lambda: [[p] for p in sample_dir_files(SOURCE) if export_day(p.name)],
-    read=read_gdelt_files,
-    partition_column="date_added",
-    suite=lambda frame: gdelt_suite(frame, NO_COUNTRY_FIPS),
+    samples=lambda config: [[p] for p in sample_dir_files(SOURCE) if export_day(p.name)],
+    outputs=(StagedOutput(STG_GDELT_EVENT, "GDELT media-coded events by day added: CAMEO codes as text, FIPS resolved "
+                          "to ISO3.", lambda frame, previous: (*gdelt_suite(frame, NO_COUNTRY_FIPS), "")),),
     fresh_days=1,
+    partitions_def=PARTITIONS,
+    partition_column="date_added",
+    read=read_gdelt_files,
     file_partitions=lambda names: sorted({d for n in names if (d := export_day(n))}) or None,
     sample_params=sample_params,
 )
 
 SPEC = GDELT
-ASSETS, CHECKS = build_event_source_assets(SPEC)
+ASSETS, CHECKS = build_source_assets(SPEC)

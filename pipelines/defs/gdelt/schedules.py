@@ -9,7 +9,7 @@ from dagster import AssetSelection, RunRequest, SensorEvaluationContext, SkipRea
 from pipelines.defs.gdelt import assets as gdelt
 from pipelines.defs.gdelt.fetch import fetch_gdelt_file_list
 from pipelines.lib.config import paths_from_env
-from pipelines.lib.event_source_assets import INCREMENTAL_TAG
+from pipelines.lib.source_spec import INCREMENTAL_TAG
 from pipelines.lib.http import FetchError, HttpClient, HttpSettings
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.source_registry import source_info

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, StagedOutput, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.reference import load_attack_attribution_rules, load_country_aliases, load_country_crosswalk
 from pipelines.defs.mitre_attack.fetch import fetch_mitre_attack_snapshot
 from pipelines.lib.staged_tables import STG_MITRE_ATTACK_GROUP
@@ -23,17 +24,13 @@ def stage_attack_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[p
     return {STG_MITRE_ATTACK_GROUP.name: (groups.with_columns(snapshot_id=pl.lit(snapshot_id, pl.Utf8)), no_rejects)}
 
 
-def _samples(config) -> list[Path]:
-    # One bundle per domain, as the live fetch stores them (generated from the per-group sample files).
-    return sample_dir_files(SOURCE, "bundles")
-
-
-MITRE_ATTACK = SourceAssets(
+MITRE_ATTACK = SourceSpec(
     source=SOURCE,
     group="cyber_incidents",
     description="Immutable raw snapshot of MITRE ATT&CK's STIX bundles (enterprise, mobile, ICS).",
-    fetch=lambda client, draft, base_url, config: fetch_mitre_attack_snapshot(client, draft, base_url),
-    sample_files=_samples,
+    fetch=lambda r: fetch_mitre_attack_snapshot(r.client, r.draft, r.base_url),
+    # One bundle per domain, as the live fetch stores them (generated from the per-group sample files).
+    samples=lambda config: [sample_dir_files(SOURCE, "bundles")],
     stage=stage_attack_files,
     outputs=(StagedOutput(STG_MITRE_ATTACK_GROUP, "ATT&CK intrusion sets, one per STIX id, with stated attributions.",
                           lambda frame, previous: (attack_group_suite(load_country_crosswalk()["iso3"].to_list(),

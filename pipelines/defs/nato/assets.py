@@ -4,7 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, StagedOutput, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.defs.nato.fetch import fetch_nato_snapshot
 from pipelines.lib.staged_tables import STG_NATO, STG_NATO_AGGREGATE
@@ -38,12 +39,12 @@ def _country_suite(frame: pl.DataFrame, previous_rows: int | None):
     return stg_nato_suite(allies, previous_rows), with_share_value(frame), note
 
 
-NATO = SourceAssets(
+NATO = SourceSpec(
     source=SOURCE,
     group="defense_spending",
     description="Immutable raw snapshot of NATO's Defence Expenditure of NATO Countries workbook.",
-    fetch=lambda client, draft, base_url, config: fetch_nato_snapshot(client, draft, base_url),
-    sample_files=lambda config: sample_dir_files(SOURCE),
+    fetch=lambda r: fetch_nato_snapshot(r.client, r.draft, r.base_url),
+    samples=lambda config: [sample_dir_files(SOURCE)],
     stage=stage_nato_files,
     outputs=(
         StagedOutput(STG_NATO, "NATO's tables per Ally, year and measure, in US dollars, percent and persons.", _country_suite),

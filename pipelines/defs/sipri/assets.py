@@ -4,7 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, StagedOutput, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.defs.sipri.fetch import fetch_sipri_snapshot
 from pipelines.lib.staged_tables import STG_SIPRI, STG_SIPRI_FOOTNOTE, STG_SIPRI_REGIONAL
@@ -47,13 +48,13 @@ def _country_suite(frame: pl.DataFrame, previous_rows: int | None):
     return stg_sipri_suite(known, previous_rows), checked, note
 
 
-SIPRI = SourceAssets(
+SIPRI = SourceSpec(
     source=SOURCE,
     group="defense_spending",
     description="Immutable raw snapshot of SIPRI's Military Expenditure Database workbook(s).",
-    fetch=lambda client, draft, base_url, config: fetch_sipri_snapshot(client, draft, base_url),
+    fetch=lambda r: fetch_sipri_snapshot(r.client, r.draft, r.base_url),
     # Two sample vintages, so an offline run shows releases and revisions too.
-    sample_files=lambda config: sample_dir_files(SOURCE, "previous") + sample_dir_files(SOURCE, "current"),
+    samples=lambda config: [sample_dir_files(SOURCE, "previous") + sample_dir_files(SOURCE, "current")],
     stage=stage_sipri_files,
     outputs=(
         StagedOutput(STG_SIPRI, "SIPRI country cells of every sheet, in US dollars and percent, with font-colour flags.",

@@ -5,12 +5,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import (
-    SourceAssets,
-    StagedOutput,
-    build_source_assets,
-    sample_dir_files,
-)
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SourceSpec, StagedOutput, sample_dir_files
 from pipelines.defs.ucdp_ged.assets import unzip_release_csv
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.defs.ucdp_ged.fetch import fetch_ucdp_bulk
@@ -44,13 +40,13 @@ def stage_acd_files(files: list[Path], snapshot_id: str) -> dict[str, tuple[pl.D
             STG_UCDP_ACD_LOCATION.name: (locations.with_columns(stamp), rejected.filter(is_location))}
 
 
-UCDP_ACD = SourceAssets(
+UCDP_ACD = SourceSpec(
     source=SOURCE,
     group="conflict_events",
     description="Immutable raw snapshot of the UCDP/PRIO Armed Conflict Dataset release (bulk zip, no token).",
-    fetch=lambda client, draft, base_url, config: fetch_ucdp_bulk(
-        client, draft, base_url, dataset="acd", version=config.version or DEFAULT_VERSION),
-    sample_files=lambda config: sample_dir_files(SOURCE),
+    fetch=lambda r: fetch_ucdp_bulk(
+        r.client, r.draft, r.base_url, dataset="acd", version=r.config.version or DEFAULT_VERSION),
+    samples=lambda config: [sample_dir_files(SOURCE)],
     stage=stage_acd_files,
     outputs=(
         StagedOutput(STG_UCDP_ACD_CONFLICT_YEAR, "UCDP/PRIO conflict-years: incompatibility, intensity, type, sides.",

@@ -9,13 +9,8 @@ import polars as pl
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.lib.acquire import commit_event_snapshot
-from pipelines.lib.event_source_assets import (
-    EventSourceAssets,
-    FetchRequest,
-    build_event_source_assets,
-    page_order,
-)
-from pipelines.lib.source_assets import sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import FetchRequest, SourceSpec, StagedOutput, page_order, sample_dir_files
 from pipelines.lib.snapshots import Manifest
 from pipelines.defs.ucdp_ged.fetch import (
     BULK_BASE_URL,
@@ -101,20 +96,21 @@ def fetch_ucdp_ged(request: FetchRequest) -> list[Manifest]:
         return [commit_event_snapshot(store, draft, SOURCE, "http")]
 
 
-UCDP_GED = EventSourceAssets(
+UCDP_GED = SourceSpec(
     source=SOURCE,
+    group="conflict_events",
     description="UCDP GED snapshots: API pages for the run's months, or a yearly / monthly candidate release.",
-    partitions_def=PARTITIONS,
-    table=STG_UCDP_GED_EVENT,
-    table_description="UCDP GED events by month of date_start: deaths best/low/high, GW codes resolved, release kept.",
     fetch=fetch_ucdp_ged,
     # A release, an HDX extract and API pages are separate snapshots, as they would be fetched.
-    sample_groups=lambda: [*([p] for p in sample_dir_files(SOURCE) if p.suffix == ".csv"), sample_dir_files(SOURCE, "api")],
-    read=read_ucdp_ged_files,
-    partition_column="event_date",
-    suite=ucdp_ged_suite,
+    samples=lambda config: [*([p] for p in sample_dir_files(SOURCE) if p.suffix == ".csv"),
+                            sample_dir_files(SOURCE, "api")],
+    outputs=(StagedOutput(STG_UCDP_GED_EVENT, "UCDP GED events by month of date_start: deaths best/low/high, GW codes "
+                          "resolved, release kept.", lambda frame, previous: (*ucdp_ged_suite(frame), "")),),
     fresh_days=45,  # a candidate release every month
+    partitions_def=PARTITIONS,
+    partition_column="event_date",
+    read=read_ucdp_ged_files,
 )
 
 SPEC = UCDP_GED
-ASSETS, CHECKS = build_event_source_assets(SPEC)
+ASSETS, CHECKS = build_source_assets(SPEC)

@@ -8,7 +8,7 @@ from dagster import AssetSelection, RunRequest, ScheduleEvaluationContext, defin
 
 from pipelines.defs.ucdp_ged import assets as ucdp_ged
 from pipelines.lib.date_window import month_start
-from pipelines.lib.event_source_assets import RANGE_END, RANGE_START
+from pipelines.lib.source_spec import RANGE_END, RANGE_START
 
 ucdp_ged_job = define_asset_job("ucdp_ged_job", selection=AssetSelection.assets(*ucdp_ged.ASSETS),
                                 description="Fetch and stage UCDP GED months (one run covers a range).")

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.source_assets import SourceAssets, SourceSnapshotConfig, StagedOutput, build_source_assets, sample_dir_files
+from pipelines.lib.source_assets import build_source_assets
+from pipelines.lib.source_spec import SnapshotConfig, SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.defs.worldbank.fetch import fetch_worldbank_snapshot
 from pipelines.lib.staged_tables import STG_WORLDBANK, STG_WORLDBANK_AGGREGATE
@@ -15,7 +16,7 @@ from transforms.defense_spending.worldbank import read_worldbank_snapshot, stage
 SOURCE = "worldbank"
 
 
-def _format(config: SourceSnapshotConfig) -> str:
+def _format(config: SnapshotConfig) -> str:
     return "api" if config.format == "default" else config.format
 
 
@@ -34,13 +35,13 @@ def _country_suite(frame: pl.DataFrame, previous_rows: int | None):
     return stg_worldbank_suite(known, previous_rows), with_share_value(frame), note
 
 
-WORLDBANK = SourceAssets(
+WORLDBANK = SourceSpec(
     source=SOURCE,
     group="defense_spending",
     description="Immutable raw snapshot of the World Bank WDI military indicators (API v2 JSON or bulk CSV).",
-    fetch=lambda client, draft, base_url, config: fetch_worldbank_snapshot(
-        client, draft, base_url, fmt=_format(config), per_page=config.per_page),
-    sample_files=lambda config: sample_dir_files(SOURCE, _format(config)),
+    fetch=lambda r: fetch_worldbank_snapshot(
+        r.client, r.draft, r.base_url, fmt=_format(r.config), per_page=r.config.per_page),
+    samples=lambda config: [sample_dir_files(SOURCE, _format(config))],
     stage=stage_worldbank_files,
     outputs=(
         StagedOutput(STG_WORLDBANK, "World Bank country values, long format, resolved to ISO3; aggregates excluded.",

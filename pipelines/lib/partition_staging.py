@@ -1,0 +1,168 @@
+"""Staging of a partitioned (event) source: a run's range of months or days re-staged in one go.
+
+The staging asset re-reads the snapshots whose rows fall in the range and replaces exactly those partitions
+in the lake (single-run backfill policy: a range is one run, not one run per partition).
+"""
+
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, MaterializeResult, MetadataValue, asset
+
+from pipelines.lib.asset_metadata import frame_preview
+from pipelines.lib.lake import UNDATED, Lake, PartitionedLake, partition_table
+from pipelines.lib.progress import ProgressLog
+from pipelines.lib.reference import load_country_crosswalk
+from pipelines.lib.resources import LakeResource, SnapshotStoreResource
+from pipelines.lib.snapshots import Manifest, SnapshotStore, has_real, prefer_real
+from pipelines.lib.source_spec import INCREMENTAL_TAG, SnapshotConfig, SourceSpec, event_window
+from transforms.errors import SourceFormatError
+from transforms.quarantine import to_quarantine_records
+
+
+def relevant_snapshots(store: SnapshotStore, lake: PartitionedLake, spec: SourceSpec,
+                       partitions: tuple[str, ...]) -> list[Manifest]:
+    """Snapshots whose rows may fall in `partitions`: real ones (samples only while there are none), and
+    of snapshots with the same file names only the newest (a re-fetched file supersedes its earlier copy)."""
+    manifests = store.list(spec.source)
+    newest: dict[tuple[str, ...], Manifest] = {}
+    for m in prefer_real(manifests, lambda m: m.origin):  # oldest first, so the newest wins
+        newest[tuple(sorted(f.name for f in m.files))] = m
+    wanted = set(partitions)
+    chosen = []
+    for m in sorted(newest.values(), key=lambda m: m.snapshot_id):
+        covered = spec.file_partitions([f.name for f in m.files])
+        if covered is None:
+            covered = lake.coverage(m.snapshot_id)
+        if covered is None or wanted.intersection(covered):
+            chosen.append(m)
+    return chosen
+
+
+def _split_rejected(spec: SourceSpec, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rejected rows with a usable date (keyed like staged rows) and those without."""
+    dtype = rejected.schema.get(spec.partition_column)
+    if dtype is not None and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        keyed = rejected.with_columns(spec.partition_key(spec.partition_column).alias("_partition"))
+    else:
+        keyed = rejected.with_columns(pl.lit(None, pl.Utf8).alias("_partition"))
+    return keyed.filter(pl.col("_partition").is_not_null()), keyed.filter(pl.col("_partition").is_null()).drop("_partition")
+
+
+def stage_window(spec: SourceSpec, store: SnapshotStore, lake: Lake, partitions: tuple[str, ...],
+                 crosswalk: pl.DataFrame, incremental: bool = False,
+                 on_progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, dict[str, int]], int]:
+    """Re-stage exactly `partitions` from the snapshots covering them.
+
+    Each snapshot's rows are written as soon as it is read (memory holds one snapshot, not the range); the
+    new partition folders are swapped in together at the end, so a failure leaves every partition as it was.
+    `incremental` (the GDELT sensor): only snapshots not yet staged are read and added beside the partition's
+    files, so a new 15-minute file costs its own rows, not its day's.
+    `on_progress(done, total)` hears of each snapshot read.
+    Returns partition -> snapshot -> rows staged, and the rows quarantined from the snapshots read.
+    """
+    plake = PartitionedLake(lake, spec.table.name)
+    wanted = set(partitions)
+    counts: dict[str, dict[str, int]] = {p: {} for p in partitions}
+    held = {s for p in partitions for s in plake.files(p)} if incremental else set()
+    buildings = {} if incremental else {p: plake.start_replacement(p) for p in partitions}
+    quarantined = 0
+    try:
+        todo = [m for m in relevant_snapshots(store, plake, spec, partitions) if m.snapshot_id not in held]
+        for done, manifest in enumerate(todo, 1):
+            quarantined += _stage_snapshot(spec, store, lake, plake, manifest, crosswalk, wanted, buildings, counts)
+            if on_progress:
+                on_progress(done, len(todo))
+    except BaseException:
+        for building in buildings.values():
+            plake.discard_replacement(building)
+        raise
+    for partition, building in buildings.items():  # an empty partition is replaced too: its rows were withdrawn
+        plake.finish_replacement(partition, building)
+    return counts, quarantined
+
+
+def _stage_snapshot(spec: SourceSpec, store: SnapshotStore, lake: Lake, plake: PartitionedLake,
+                    manifest: Manifest, crosswalk: pl.DataFrame, wanted: set[str], buildings: dict[str, Path],
+                    counts: dict[str, dict[str, int]]) -> int:
+    """Read one snapshot and write its rows of the wanted partitions; returns how many rows it rejected."""
+    files = [store.file_path(manifest, f.name) for f in manifest.files]
+    try:
+        frame, rejected = spec.read(files, crosswalk, manifest)
+    except SourceFormatError as exc:
+        raise exc.with_snapshot(manifest.snapshot_id) from exc
+    frame = frame.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"),
+                               spec.partition_key(spec.partition_column).alias("_partition"))
+    rejected = rejected.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"))
+    keyed_rejects, undated = _split_rejected(spec, rejected)
+    covered = set(frame["_partition"].drop_nulls().unique()) | set(keyed_rejects["_partition"].unique())
+    plake.record_coverage(manifest.snapshot_id, sorted(covered))
+    lake.write_quarantine(partition_table(spec.table.name, UNDATED), manifest.snapshot_id,
+                          to_quarantine_records(undated, source=spec.source, table=spec.table.name))
+    for partition in sorted(covered & wanted):
+        rows = frame.filter(pl.col("_partition") == partition).drop("_partition")
+        rejects = to_quarantine_records(keyed_rejects.filter(pl.col("_partition") == partition).drop("_partition"),
+                                        source=spec.source, table=spec.table.name)
+        if partition in buildings:
+            plake.write_replacement(buildings[partition], manifest.snapshot_id, rows, rejects)
+        else:  # incremental: beside the partition's other files
+            lake.write(partition_table(spec.table.name, partition), manifest.snapshot_id, rows)
+            lake.write_quarantine(partition_table(spec.table.name, partition), manifest.snapshot_id, rejects)
+        counts[partition][manifest.snapshot_id] = rows.height
+    return rejected.height
+
+
+def covered_partitions(spec: SourceSpec, store: SnapshotStore, lake: Lake, crosswalk: pl.DataFrame) -> list[str]:
+    """The partitions the held snapshots (or, with none, the bundled samples) fill: what an offline run stages."""
+    plake = PartitionedLake(lake, spec.table.name)
+    if has_real(store.list(spec.source)):
+        groups = [([store.file_path(m, f.name) for f in m.files], m) for m in
+                  relevant_snapshots(store, plake, spec, tuple(spec.partitions_def.get_partition_keys()))]
+    else:
+        groups = [(files, None) for files in spec.samples(SnapshotConfig())]
+    keys: set[str] = set()
+    for files, manifest in groups:
+        known = spec.file_partitions([f.name for f in files])
+        if known is None and manifest is not None:
+            known = plake.coverage(manifest.snapshot_id)
+        if known is None:
+            frame, _ = spec.read(files, crosswalk, manifest)
+            known = frame.select(spec.partition_key(spec.partition_column)).to_series().drop_nulls().unique().to_list()
+        keys.update(known)
+    return sorted(keys & set(spec.partitions_def.get_partition_keys()))
+
+
+def build_partitioned_staging_asset(spec: SourceSpec) -> AssetsDefinition:
+    """The staging asset of an event source, on the source's partitions."""
+
+    @asset(
+        key=spec.staging_key,
+        deps=[spec.snapshot_key],
+        group_name=spec.group,
+        kinds={"polars", "parquet"},
+        partitions_def=spec.partitions_def,
+        backfill_policy=BackfillPolicy.single_run(),
+        description=spec.outputs[0].description,
+    )
+    def staging_asset(context: AssetExecutionContext, snapshots: SnapshotStoreResource, lake: LakeResource):
+        window = event_window(context)
+        incremental = context.run.tags.get(INCREMENTAL_TAG) == "true"
+        counts, quarantined = stage_window(spec, snapshots.store(), lake.lake(), window.partitions,
+                                           load_country_crosswalk(), incremental=incremental,
+                                           on_progress=ProgressLog(context.log, "snapshots staged"))
+        rows = sum(n for by_snapshot in counts.values() for n in by_snapshot.values())
+        filled = sorted(p for p, by_snapshot in counts.items() if by_snapshot)
+        latest = filled[-1] if filled else None
+        preview = lake.lake().read(partition_table(spec.table.name, latest), max(counts[latest])) if latest else None
+        return MaterializeResult(metadata={
+            "dagster/row_count": rows,
+            "quarantined_rows": quarantined,
+            "mode": "incremental" if incremental else "replace",
+            "partitions": len(window.partitions),
+            "partitions_with_rows": len(filled),
+            "snapshots_read": MetadataValue.json(sorted({s for by in counts.values() for s in by})),
+            **({"preview": frame_preview(preview)} if preview is not None else {}),
+        })
+
+    return staging_asset
