@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from urllib3.exceptions import IncompleteRead
 
+from pipelines.lib.files import atomic_output
 from pipelines.lib.fetch_deadline import DEFAULT_FETCH_DEADLINE, Watchdog
 
 log = logging.getLogger("threatwatch.http")
@@ -333,21 +332,14 @@ class HttpClient:
         if declared is not None and declared > self.settings.max_bytes:
             problem = f"Content-Length {declared} exceeds the {self.settings.max_bytes} byte limit"
             raise FetchError(source, shown, problem)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
+        with atomic_output(dest, suffix=".part") as tmp:
+            with tmp.open("wb") as out:
                 size, sha256, head = self._stream(resp, out.write, source, shown)
             self._check_length(resp, size)
             try:
                 _check_body(expect, resp.headers.get("Content-Type", ""), head, tmp.read_bytes)
             except ValueError as e:
                 raise FetchError(source, shown, str(e)) from None
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         return size, sha256
 
     def _stream(

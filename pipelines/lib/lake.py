@@ -16,19 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.lib.files import atomic_write, atomic_write_text
 from pipelines.lib.validation import ValidationReport
 from transforms.quarantine import QUARANTINE_SCHEMA
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Lake:
@@ -45,7 +35,7 @@ class Lake:
     def write(self, table: str, snapshot_id: str, frame: pl.DataFrame) -> Path:
         """Write a staged table for one snapshot; a rewrite replaces it (idempotent re-staging)."""
         target = self.path(table, snapshot_id)
-        _atomic_write(target, lambda p: frame.write_parquet(p, statistics=True))
+        atomic_write(target, lambda p: frame.write_parquet(p, statistics=True))
         # A re-stage invalidates any earlier verdict on this snapshot.
         self.path(table, snapshot_id, "validation").unlink(missing_ok=True)
         return target
@@ -53,7 +43,7 @@ class Lake:
     def write_quarantine(self, table: str, snapshot_id: str, rows: pl.DataFrame) -> Path:
         """Keep the rows a row-level rule rejected, with their reasons, beside the staged table."""
         target = self.path(table, snapshot_id, "quarantine")
-        _atomic_write(target, lambda p: rows.write_parquet(p))
+        atomic_write(target, lambda p: rows.write_parquet(p))
         return target
 
     def read(self, table: str, snapshot_id: str) -> pl.DataFrame:
@@ -68,7 +58,7 @@ class Lake:
     def record_validation(self, table: str, snapshot_id: str, report: ValidationReport) -> Path:
         """Store the suite's verdict; only a passing verdict makes a snapshot publishable."""
         target = self.path(table, snapshot_id, "validation")
-        _atomic_write(target, lambda p: p.write_text(report.to_json(), encoding="utf-8"))
+        atomic_write_text(target, report.to_json())
         return target
 
     def validation(self, table: str, snapshot_id: str) -> ValidationReport | None:
@@ -79,7 +69,7 @@ class Lake:
     def record_staging_failure(self, table: str, snapshot_id: str, error: str) -> Path:
         """Remember that a snapshot could not be staged, so later runs do not retry it behind the latest."""
         target = self.path(table, snapshot_id, "failed")
-        _atomic_write(target, lambda p: p.write_text(json.dumps({"error": error}), encoding="utf-8"))
+        atomic_write_text(target, json.dumps({"error": error}))
         return target
 
     def failed(self, table: str) -> set[str]:
@@ -195,4 +185,4 @@ class PartitionedLake:
     def record_coverage(self, snapshot_id: str, partitions: list[str]) -> None:
         """Remember which partitions a snapshot covers, so a partition run reads only the snapshots it needs."""
         target = self.root / "_coverage" / f"{snapshot_id}.json"
-        _atomic_write(target, lambda p: p.write_text(json.dumps(sorted(partitions)), encoding="utf-8"))
+        atomic_write_text(target, json.dumps(sorted(partitions)))

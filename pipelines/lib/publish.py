@@ -8,10 +8,8 @@ last good warehouse in place; readers holding the old file keep reading it (POSI
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -22,6 +20,7 @@ import duckdb
 import polars as pl
 
 from pipelines.lib.config import SQL_DIR, Paths
+from pipelines.lib.files import LockHeldError, file_lock, replace_durably
 from pipelines.lib.lake import Lake
 from pipelines.lib.publish_partitioned import PartitionLoadError, load_partitioned
 from pipelines.lib.reference import (
@@ -65,16 +64,12 @@ def candidate_path(warehouse: Path) -> Path:
 def publish_lock(warehouse: Path) -> Iterator[None]:
     """One publish at a time per warehouse, across processes; the OS drops the lock if we die."""
     lock_path = warehouse.with_name(f"{warehouse.name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
+    with ExitStack() as held:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
+            held.enter_context(file_lock(lock_path, blocking=False))
+        except LockHeldError as exc:
             raise PublishLockedError(f"another publish of {warehouse} is running (lock {lock_path})") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 def sql_files(layer: str) -> list[Path]:
@@ -246,14 +241,7 @@ def publish_warehouse(paths: Paths, tables: tuple[StagedTable, ...] = STAGED_TAB
             stale.unlink(missing_ok=True)
         try:
             report = build_candidate(paths, candidate, tables)
-            with open(candidate, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(candidate, paths.warehouse)
-            dir_fd = os.open(paths.warehouse.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            replace_durably(candidate, paths.warehouse)
         except BaseException:
             candidate.unlink(missing_ok=True)
             candidate.with_name(candidate.name + ".wal").unlink(missing_ok=True)

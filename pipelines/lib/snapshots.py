@@ -18,12 +18,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pipelines.lib.files import file_lock
 from pipelines.lib.http import FetchResult
-
-try:
-    import fcntl
-except ImportError:  # Windows: the atomic rename alone keeps the store consistent
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("threatwatch.snapshots")
 
@@ -352,7 +348,5 @@ class SnapshotStore:
     @contextmanager
     def _locked(self, source: str) -> Iterator[None]:
         """Serialise commits of one source across processes (compare-with-latest, then rename)."""
-        with open(self.root / source / ".lock", "a") as fh:
-            if fcntl is not None:
-                fcntl.flock(fh, fcntl.LOCK_EX)
+        with file_lock(self.root / source / ".lock"):
             yield

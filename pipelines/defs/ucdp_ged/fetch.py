@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -15,16 +13,12 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from pipelines.lib.files import atomic_write_text, file_lock
 from pipelines.lib.http import FetchError, HttpClient, redact_params
 from pipelines.lib.snapshots import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 from pipelines.lib.credentials import require_credentials
 from pipelines.lib.date_window import iso_date
-
-try:
-    import fcntl
-except ImportError:  # Windows: the atomic rename alone keeps the ledger readable
-    fcntl = None  # type: ignore[assignment]
 
 SOURCE = "ucdp_ged"
 TOKEN_ENV = "THREATWATCH_UCDP_TOKEN"
@@ -112,22 +106,12 @@ class UcdpQuota:
 
     def _write(self, counts: dict[str, int]) -> None:
         text = json.dumps({"limit": self.limit, "requests": dict(sorted(counts.items()))}, indent=2) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(self.path, text)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise read-count-write across processes sharing the ledger."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
-            if fcntl is not None:
-                fcntl.flock(fh, fcntl.LOCK_EX)
+        with file_lock(self.path.with_name(self.path.name + ".lock")):
             yield
 
 

@@ -1,0 +1,100 @@
+"""File writes a reader never sees half of, and one lock file per shared resource across processes.
+
+Every write that replaces a file others read (lake Parquet and verdicts, downloads, the UCDP quota
+ledger, the published warehouse) goes through `atomic_output`; every read-modify-write that two
+processes could interleave (snapshot commits, the quota ledger, publish) holds `file_lock`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; the atomic rename alone keeps each file whole
+    fcntl = None  # type: ignore[assignment]
+
+
+class LockHeldError(BlockingIOError):
+    """Another process holds the lock and the caller asked not to wait."""
+
+
+@contextmanager
+def atomic_output(path: Path, *, suffix: str = "", durable: bool = False) -> Iterator[Path]:
+    """A fresh temp path beside `path` to write; renamed over `path` when the block ends cleanly, else removed.
+
+    The temp file sits in the same directory so the rename stays on one filesystem (POSIX: atomic, and
+    readers holding the old file keep reading it). `durable` fsyncs the file and its directory, so the
+    new content survives a power cut once the block has returned.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if durable:
+            _fsync_path(tmp)
+        os.replace(tmp, path)
+        if durable:
+            _fsync_path(path.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, write: Callable[[Path], object], *, durable: bool = False) -> None:
+    """Call write(tmp) to produce the new file, then rename it over `path` (see atomic_output)."""
+    with atomic_output(path, durable=durable) as tmp:
+        write(tmp)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Replace `path` with `data` atomically."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable=durable)
+
+
+def atomic_write_text(path: Path, text: str, *, durable: bool = False) -> None:
+    """Replace `path` with `text` (UTF-8) atomically."""
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), durable=durable)
+
+
+def replace_durably(src: Path, dest: Path) -> None:
+    """Rename a finished file over `dest` and fsync both, for files built in place (a DuckDB candidate)."""
+    _fsync_path(src)
+    os.replace(src, dest)
+    _fsync_path(Path(dest).parent)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def file_lock(path: Path, *, blocking: bool = True) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created if absent); the OS drops it if the process dies.
+
+    With blocking=False a held lock raises LockHeldError at once instead of waiting.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError as exc:
+                raise LockHeldError(exc.errno, f"lock {path} is held by another process") from exc
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
