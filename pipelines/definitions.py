@@ -14,10 +14,11 @@ from pipelines.lib.resources import HttpClientResource, LakeResource, SnapshotSt
 # One folder per source id under pipelines/defs/; `warehouse` publishes what they stage.
 SOURCE_IDS = ["worldbank", "sipri", "nato", "eurepoc", "cfr", "dcid", "cisa_kev", "mitre_attack",
               "ucdp_acd", "ucdp_ged", "acled", "gdelt"]
-_ASSET_MODULES = [importlib.import_module(f"pipelines.defs.{s}.assets") for s in [*SOURCE_IDS, "warehouse"]]
+_MAINTENANCE = importlib.import_module("pipelines.defs.warehouse.maintenance")
+_ASSET_MODULES = [importlib.import_module(f"pipelines.defs.{s}.assets") for s in [*SOURCE_IDS, "warehouse"]] + [_MAINTENANCE]
 _CHECK_MODULES = [importlib.import_module("pipelines.defs.warehouse.checks")]
 _AUTOMATION = [importlib.import_module(f"pipelines.defs.{s}.schedules")
-               for s in ["cisa_kev", "ucdp_acd", "ucdp_ged", "acled", "gdelt", "warehouse"]] + [domains, alerts]
+               for s in ["cisa_kev", "ucdp_acd", "ucdp_ged", "acled", "gdelt", "warehouse"]] + [_MAINTENANCE, domains, alerts]
 
 ALL_ASSETS = [a for m in _ASSET_MODULES for a in m.ASSETS]
 ALL_CHECKS = [c for m in _ASSET_MODULES + _CHECK_MODULES for c in getattr(m, "CHECKS", [])]

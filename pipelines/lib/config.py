@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 # The repository's data/ folder: reference tables and bundled samples ship here.
@@ -53,3 +54,19 @@ def paths_from_env(home: str | os.PathLike | None = None, warehouse: str | os.Pa
         data = f"{Path(data).expanduser().resolve()}/"
     wh = warehouse or os.environ.get("THREATWATCH_WAREHOUSE") or home_path / "warehouse.duckdb"
     return Paths(home=home_path, catalog=catalog, data_path=data, warehouse=Path(wh).resolve())
+
+
+SNAPSHOT_RETENTION_ENV = "THREATWATCH_SNAPSHOT_RETENTION_DAYS"
+# A month of time travel: long enough to answer "what did the warehouse say last week", short enough that the
+# catalog and the files of replaced GDELT partitions do not grow without end (96 publishes a day).
+DEFAULT_SNAPSHOT_RETENTION_DAYS = 30
+
+
+def snapshot_retention_from_env() -> timedelta:
+    """THREATWATCH_SNAPSHOT_RETENTION_DAYS (whole days, at least 1): how long DuckLake snapshots stay queryable."""
+    raw = os.environ.get(SNAPSHOT_RETENTION_ENV, "").strip()
+    if not raw:
+        return timedelta(days=DEFAULT_SNAPSHOT_RETENTION_DAYS)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{SNAPSHOT_RETENTION_ENV}={raw!r} is not a whole number of days (1 or more)")
+    return timedelta(days=int(raw))
