@@ -7,7 +7,7 @@ of the Polars parsers; the counts SOURCES.md states are checked as well.
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +24,7 @@ from transforms.conflict_events.cameo import (
     write_cameo_reference,
 )
 from transforms.conflict_events.gdelt import GDELT_EVENT_COLUMNS, read_gdelt_export
-from transforms.conflict_events.gdelt_files import missing_export_slots, parse_gdelt_file_list
+from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 
 pytestmark = pytest.mark.realdata
 
@@ -130,7 +130,7 @@ def test_gdelt_totals_as_sources_md_states(crosswalk):
 
 # --- masterfilelist excerpt -------------------------------------------------------------------------------
 
-def test_masterfilelist_excerpt_parses_and_its_holes_are_found():
+def test_masterfilelist_excerpt_parses():
     path = shared_path("conflict_events", "gdelt", "masterfilelist_excerpt_first1000.txt")
     text = path.read_text(encoding="utf-8")
     listed = parse_gdelt_file_list(text, path.name)
@@ -142,18 +142,10 @@ def test_masterfilelist_excerpt_parses_and_its_holes_are_found():
     assert all(url.endswith(kinds[k]) for url, k in listed.select("url", "kind").iter_rows())
     stamps = sorted({p[2].rsplit("/", 1)[1][:14] for p in lines if p[2].endswith(".export.CSV.zip")})
     present = {datetime.strptime(s, "%Y%m%d%H%M%S").replace(tzinfo=UTC) for s in stamps}
-    first, last = min(present), max(present)
-    expected, slot = [], first
-    while slot <= last:
-        if slot not in present:
-            expected.append(slot)
-        slot += timedelta(minutes=15)
-    holes = missing_export_slots(listed, first, last)
-    assert holes == expected
-    assert datetime(2015, 2, 19, 7, 0, tzinfo=UTC) in holes
-    morning = ((8, 15), (8, 30), (8, 45), (9, 0), (9, 15))
-    assert {datetime(2015, 2, 19, h, m, tzinfo=UTC) for h, m in morning} <= set(holes)
-    assert (first, last) == (datetime(2015, 2, 18, 23, 0, tzinfo=UTC), datetime(2015, 2, 22, 12, 15, tzinfo=UTC))
+    exports = listed.filter(pl.col("kind") == "export")["timestamp"]
+    assert set(exports) == present
+    assert (exports.min(), exports.max()) == (datetime(2015, 2, 18, 23, 0, tzinfo=UTC),
+                                              datetime(2015, 2, 22, 12, 15, tzinfo=UTC))
 
 
 # --- CAMEO lookups ----------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from pipelines.lib.files import (
     LockHeldError,
     atomic_output,
     atomic_write,
-    atomic_write_bytes,
     atomic_write_text,
     file_lock,
     replace_durably,
@@ -137,7 +136,7 @@ def test_an_error_mid_write_keeps_the_old_file_and_removes_the_temp(tmp_path: Pa
 
 def test_writes_replace_the_file_and_create_missing_folders(tmp_path: Path):
     target = tmp_path / "a" / "b" / "f.bin"
-    atomic_write_bytes(target, b"\x00\x01")
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"\x00\x01"))
     assert target.read_bytes() == b"\x00\x01"
     atomic_write_text(target, "ünïcode", durable=True)
     assert target.read_text(encoding="utf-8") == "ünïcode"

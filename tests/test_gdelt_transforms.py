@@ -12,11 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lib.reference import load_country_crosswalk
+from pipelines.lib.reference import load_cameo_event_codes, load_country_crosswalk
 from transforms.conflict_events.cameo import (
     EVENTCODES_SCHEMA,
     build_cameo_eventcodes,
-    load_cameo_eventcodes,
     quad_class_for_root,
     read_cameo_lookup,
 )
@@ -29,7 +28,6 @@ from transforms.conflict_events.gdelt import (
 )
 from transforms.conflict_events.gdelt_files import (
     FILE_LIST_SCHEMA,
-    missing_export_slots,
     parse_gdelt_file_list,
     read_single_member_zip,
 )
@@ -231,7 +229,7 @@ def test_samples_cover_the_quirks(crosswalk):
     assert staged.filter(pl.col("country_code_published") == "OS")["iso3"].is_null().all()
     assert (staged["event_date"] < staged["date_added"].dt.date()).any()
     assert staged["location"].str.contains("São Paulo").any()
-    codes = load_cameo_eventcodes().select("code", "quad_class", "goldstein_scale")
+    codes = load_cameo_event_codes().select("code", "quad_class", "goldstein_scale")
     joined = staged.join(codes, left_on="event_code", right_on="code", how="left")
     assert (joined["quad_class"] == joined["quad_class_right"]).all()
 
@@ -339,8 +337,6 @@ def test_sample_file_lists_match_the_shipped_zips():
     assert master.filter(pl.col("kind") == "gkg")["file_name"].str.ends_with(".gkg.csv.zip").all()
     last = parse_gdelt_file_list((GDELT_SAMPLES / "lastupdate.txt").read_bytes(), "lastupdate.txt")
     assert last.height == 3 and last["timestamp"].unique().to_list() == [datetime(2024, 6, 2, 0, 30, tzinfo=UTC)]
-    assert missing_export_slots(master, master["timestamp"].min(), master["timestamp"].max()) == [
-        datetime(2024, 6, 1, 23, 45, tzinfo=UTC)]
 
 
 def test_file_list_parses_sizes_hashes_and_case():
@@ -367,18 +363,6 @@ def test_malformed_list_line_names_its_number(bad):
     good = "1 297a16b493de7cf6ca809a7cc31d0b93 http://example.org/20150218230000.export.CSV.zip"
     with pytest.raises(SourceFormatError, match=r"masterfilelist\.txt.*line 3:"):
         parse_gdelt_file_list(f"{good}\n{good}\n{bad}\n", "masterfilelist.txt")
-
-
-def test_missing_slots_align_to_the_quarter_hour_and_accept_naive_times():
-    listed = pl.DataFrame(
-        {"kind": ["export", "mentions", "export"],
-         "timestamp": [datetime(2024, 6, 1, 0, 0, tzinfo=UTC), datetime(2024, 6, 1, 0, 15, tzinfo=UTC),
-                       datetime(2024, 6, 1, 0, 45, tzinfo=UTC)]},
-        schema={"kind": pl.Utf8, "timestamp": pl.Datetime("us", "UTC")},
-    )
-    got = missing_export_slots(listed, datetime(2024, 5, 31, 23, 50), datetime(2024, 6, 1, 1, 0))
-    assert got == [datetime(2024, 6, 1, 0, 15, tzinfo=UTC), datetime(2024, 6, 1, 0, 30, tzinfo=UTC),
-                   datetime(2024, 6, 1, 1, 0, tzinfo=UTC)]
 
 
 # --- CAMEO lookups ------------------------------------------------------------------------------------
@@ -452,7 +436,7 @@ def test_quad_class_by_root():
 
 
 def test_committed_cameo_eventcodes_are_consistent():
-    table = load_cameo_eventcodes()
+    table = load_cameo_event_codes()
     assert table["code"].is_unique().all() and table.null_count().sum_horizontal()[0] == 0
     assert set(table.filter(pl.col("level") == "root")["code"]) == {f"{r:02d}" for r in range(1, 21)}
     assert (table["code"].str.slice(0, 2) == table["root_code"]).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import socket
@@ -85,7 +86,8 @@ def test_retry_after_is_capped_and_read_as_http_date(server: HTTPServer, waits: 
 def test_500_then_200_backs_off_with_jitter(server: HTTPServer, waits: list[float], tmp_path: Path) -> None:
     server.expect_ordered_request("/d").respond_with_data("oops", status=500)
     server.expect_ordered_request("/d").respond_with_json([1, 2])
-    assert make_client(waits).get_json("t", server.url_for("/d")) == [1, 2]
+    result = make_client(waits).fetch_to_file("t", server.url_for("/d"), tmp_path / "d.json", expect="json")
+    assert json.loads(result.path.read_text()) == [1, 2]
     assert len(waits) == 1 and 0.5 <= waits[0] <= 1.0
 
 
@@ -129,7 +131,7 @@ def test_read_timeout_every_time_is_an_error(server: HTTPServer, waits: list[flo
     release = threading.Event()
     server.expect_request("/slow").respond_with_handler(_stalling(calls, 99, release))
     with pytest.raises(FetchError, match=r"timed out.*gave up after 2 attempts"):
-        make_client(waits, read_timeout=0.1, max_attempts=2).get_json("t", server.url_for("/slow"))
+        make_client(waits, read_timeout=0.1, max_attempts=2).fetch_to_file("t", server.url_for("/slow"), tmp_path / "s")
     release.set()  # let the stalled server threads finish now
     assert len(calls) == 2 and len(waits) == 1
 
@@ -179,7 +181,7 @@ def test_html_where_json_expected(server: HTTPServer, waits: list[float], tmp_pa
     with pytest.raises(FetchError, match=r"expected JSON, got HTML \(first bytes: '<"):
         make_client(waits).fetch_to_file("t", server.url_for("/api"), tmp_path / "a.json", expect="json")
     with pytest.raises(FetchError, match="expected JSON, got HTML"):
-        make_client(waits).get_json("t", server.url_for("/api"))
+        make_client(waits).post_form("t", server.url_for("/api"), {})  # the in-memory JSON path
     assert len(_requests(server, "/api")) == 2  # not retried
     assert _leftovers(tmp_path) == []
 
@@ -230,13 +232,14 @@ def test_connection_error_message_is_redacted(waits: list[float], tmp_path: Path
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(FetchError, match=r"connection failed.*gave up after 2 attempts") as err:
-        make_client(waits, max_attempts=2).get_json("t", f"http://127.0.0.1:{port}/x?access_token=abc999")
+        make_client(waits, max_attempts=2).fetch_to_file("t", f"http://127.0.0.1:{port}/x?access_token=abc999",
+                                                         tmp_path / "x")
     assert "abc999" not in str(err.value) and len(waits) == 1
 
 
 def test_user_agent_is_sent(server: HTTPServer, waits: list[float], tmp_path: Path) -> None:
     server.expect_request("/ua", headers={"User-Agent": USER_AGENT}).respond_with_json({})
-    make_client(waits).get_json("t", server.url_for("/ua"))
+    make_client(waits).fetch_to_file("t", server.url_for("/ua"), tmp_path / "ua.json")
     assert _requests(server, "/ua")[0].headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith("ThreatWatch/0.1 (+https://github.com/threatwatch/threatwatch")
 

@@ -24,7 +24,6 @@ def test_only_passing_verdicts_make_a_snapshot_publishable(tmp_path: Path):
             lake.record_validation("t", snapshot_id, report(snapshot_id, verdict))
     assert lake.snapshots("t") == ["20260101T000000Z-a", "20260102T000000Z-b", "20260103T000000Z-c"]
     assert lake.validated("t") == ["20260101T000000Z-a"]
-    assert lake.latest_validated("t") == "20260101T000000Z-a"
 
 
 def test_restaging_a_snapshot_drops_its_old_verdict(tmp_path: Path):
@@ -42,16 +41,28 @@ def test_staging_failures_are_remembered_and_not_taken_for_staged_tables(tmp_pat
     assert "broken" in lake.path("t", "s2", "failed").read_text()
 
 
+def replace_partition(plake: PartitionedLake, partition: str, frames: dict) -> None:
+    """Replace a partition with `{snapshot_id: (staged, quarantined)}` the way partition staging does."""
+    building = plake.start_replacement(partition)
+    try:
+        for snapshot_id, (frame, quarantined) in frames.items():
+            plake.write_replacement(building, snapshot_id, frame, quarantined)
+    except BaseException:
+        plake.discard_replacement(building)
+        raise
+    plake.finish_replacement(partition, building)
+
+
 def test_replacing_a_partition_changes_exactly_that_partition(tmp_path: Path):
     lake = Lake(tmp_path)
     plake = PartitionedLake(lake, "events")
     empty = pl.DataFrame(schema={"reason": pl.Utf8})
-    plake.replace_partition("2024-01-01", {"s1": (pl.DataFrame({"x": [1, 2]}), empty)})
-    plake.replace_partition("2024-02-01", {"s1": (pl.DataFrame({"x": [3]}), empty)})
+    replace_partition(plake, "2024-01-01", {"s1": (pl.DataFrame({"x": [1, 2]}), empty)})
+    replace_partition(plake, "2024-02-01", {"s1": (pl.DataFrame({"x": [3]}), empty)})
     lake.record_validation(partition_table("events", "2024-02-01"), "s1", report("s1", True))
     before = (tmp_path / "events" / "2024-02-01" / "s1.parquet").read_bytes()
 
-    plake.replace_partition("2024-01-01", {"s2": (pl.DataFrame({"x": [9]}), empty)})
+    replace_partition(plake, "2024-01-01", {"s2": (pl.DataFrame({"x": [9]}), empty)})
 
     assert plake.partitions() == ["2024-01-01", "2024-02-01"]
     assert plake.files("2024-01-01") == ["s2"]  # s1's rows of January are gone with the old folder
@@ -66,7 +77,7 @@ def test_a_failed_partition_replacement_leaves_the_old_partition(tmp_path: Path)
     lake = Lake(tmp_path)
     plake = PartitionedLake(lake, "events")
     empty = pl.DataFrame(schema={"reason": pl.Utf8})
-    plake.replace_partition("2024-01-01", {"s1": (pl.DataFrame({"x": [1]}), empty)})
+    replace_partition(plake, "2024-01-01", {"s1": (pl.DataFrame({"x": [1]}), empty)})
 
     class Unwritable:
         height = 1
@@ -75,7 +86,7 @@ def test_a_failed_partition_replacement_leaves_the_old_partition(tmp_path: Path)
             raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        plake.replace_partition("2024-01-01", {"s2": (Unwritable(), empty)})
+        replace_partition(plake, "2024-01-01", {"s2": (Unwritable(), empty)})
     assert plake.files("2024-01-01") == ["s1"]
     assert not [p for p in (tmp_path / "events").iterdir() if p.name.startswith(".")]
 

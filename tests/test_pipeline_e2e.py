@@ -23,7 +23,7 @@ def query(path: Path, sql: str) -> list[tuple]:
 def test_offline_run_publishes_staged_rows_with_provenance(published_home: Path):
     warehouse = published_home / "warehouse.duckdb"
     lake = Lake(published_home / "lake")
-    snapshot_id = lake.latest_validated("stg_worldbank")
+    snapshot_id = lake.validated("stg_worldbank")[-1]
     staged = lake.read("stg_worldbank", snapshot_id)
     facts = pl.DataFrame(
         query(warehouse, "SELECT iso3, year, measure, value FROM core.fct_military_expenditure WHERE source='worldbank'"),

@@ -2,7 +2,7 @@
 
 Expected counts and sums come from reading each file independently with the stdlib csv/json modules; the rows
 the parsers refuse are listed with the reason found in the file (crosswalk gaps). GED events whose published
-low <= best <= high is broken are staged as published and flagged (deaths_ordered false), like BRD/OV-cy rows.
+low <= best <= high is broken are staged as published and flagged (deaths_ordered false).
 """
 
 from __future__ import annotations
@@ -19,11 +19,7 @@ import pytest
 from pipelines.lib.reference import load_country_crosswalk
 from tests.conftest import shared_path
 from transforms.conflict_events.schema import EVENT_COLUMNS
-from transforms.conflict_events.ucdp_acd import (
-    read_ucdp_acd_csv,
-    read_ucdp_brd_csv,
-    read_ucdp_organized_violence_cy,
-)
+from transforms.conflict_events.ucdp_acd import read_ucdp_acd_csv
 from transforms.conflict_events.ucdp_ged import EXTRA_COLUMNS, read_ucdp_ged_csv, read_ucdp_ged_geojson
 
 pytestmark = pytest.mark.realdata
@@ -166,47 +162,3 @@ def test_acd_conflict_years(crosswalk):
     joined = conflict_years.join(regions, on=["conflict_id", "year"])
     assert all(set(d) <= set(r) for d, r in joined.select("derived", "region").iter_rows())
 
-
-def test_brd_dyad_years(crosswalk):
-    path = ucdp("BattleDeaths_v24_1.csv")
-    rows = dict_rows(path)
-    dyad_years, battles, rejected = read_ucdp_brd_csv(path, crosswalk)
-    assert rejected.is_empty()
-    assert dyad_years.height == len(rows) == 1920
-    for column in ("bd_best", "bd_low", "bd_high"):
-        assert dyad_years[column].sum() == sum(int(r[column]) for r in rows)
-    assert (~dyad_years["estimates_ordered"]).sum() == len(out_of_order(rows, "bd_low", "bd_best", "bd_high")) == 7
-    assert battles.height == sum(len(r["gwno_battle"].split(",")) for r in rows)
-    assert battles["iso3"].null_count() == 0
-
-
-def test_organized_violence_country_years(crosswalk):
-    path = ucdp("organizedviolencecy_v25_1.csv")
-    rows = dict_rows(path)
-    country_years, rejected = read_ucdp_organized_violence_cy(path, crosswalk)
-    assert len(rows) == 6936 and country_years.height + rejected.height == len(rows)
-    # UCDP keeps GW 345 "Serbia (Yugoslavia)" after 2006; in the crosswalk GW 345 ends with Serbia and Montenegro
-    serbia = [r for r in rows if r["country_id_cy"] == "345" and int(r["year_cy"]) > 2006]
-    assert rejected.select("record_key", "reason").rows() == [
-        (f"345:{r['year_cy']}", f"country_id_cy 345 (Gleditsch-Ward) does not resolve to a country in {r['year_cy']}")
-        for r in serbia
-    ]
-    assert len(serbia) == 18
-    kept = [r for r in rows if r not in serbia]
-    for block, column in (("sb", "sb_total_deaths_best_cy"), ("ns", "ns_total_deaths_best_cy"),
-                          ("os", "os_total_deaths_best_cy"), ("total", "cumulative_total_deaths_in_orgvio_best_cy")):
-        assert country_years[f"{block}_deaths_best"].sum() == sum(int(r[column]) for r in kept), block
-    assert country_years["sb_dyad_ids"].null_count() == sum(r["sb_dyad_ids_cy"] == "NO_DYAD" for r in kept)
-    assert country_years["sb_dyad_ids"].list.len().sum() == sum(
-        len(r["sb_dyad_ids_cy"].split("; ")) for r in kept if r["sb_dyad_ids_cy"] != "NO_DYAD"
-    )
-    assert country_years.select(pl.struct("iso3", "year").is_unique().all()).item()
-    # Yemen: UCDP's GW 678 is North Yemen, then unified Yemen; 680 South Yemen until unification
-    yemen = country_years.filter(pl.col("gw_code").is_in([678, 679, 680]))
-    spans = {(g, i): (lo, hi) for g, i, lo, hi in yemen.group_by("gw_code", "iso3").agg(
-        pl.col("year").min().alias("first"), pl.col("year").max().alias("last")).iter_rows()}
-    assert spans == {(678, "YAR"): (1989, 1990), (678, "YEM"): (1991, 2024), (680, "YMD"): (1989, 1990)}
-    ordered = [r for r in kept if all(
-        int(r[f"{p}low_cy"]) <= int(r[f"{p}best_cy"]) <= int(r[f"{p}high_cy"])
-        for p in ("sb_total_deaths_", "ns_total_deaths_", "os_total_deaths_", "cumulative_total_deaths_in_orgvio_"))]
-    assert country_years["estimates_ordered"].sum() == len(ordered) == len(kept) - 9

@@ -16,15 +16,8 @@ from pipelines.lib.reference import load_country_crosswalk
 from transforms.conflict_events.schema import DATE_PRECISIONS, EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import (
     ACD_SCHEMA,
-    BATTLE_LOCATION_SCHEMA,
-    BRD_COLUMNS,
-    BRD_SCHEMA,
     LOCATION_SCHEMA,
-    OV_COLUMNS,
-    OV_SCHEMA,
     read_ucdp_acd_csv,
-    read_ucdp_brd_csv,
-    read_ucdp_organized_violence_cy,
 )
 from transforms.conflict_events.ucdp_ged import (
     EXTRA_COLUMNS,
@@ -418,67 +411,3 @@ def test_acd_rules_and_drift(tmp_path, crosswalk):
     with pytest.raises(SourceFormatError, match="'ep_end' holds 'yes', not 0 or 1"):
         read_ucdp_acd_csv(write([{**rows[0], "ep_end": "yes"}]), crosswalk)
 
-
-def test_brd_dyad_years(tmp_path, crosswalk):
-    base = {c: "" for c in BRD_COLUMNS} | {
-        "conflict_id": "9001", "dyad_id": "9501", "location_inc": "South Sudan", "side_a": "Government of South Sudan",
-        "side_b": "Sample Movement", "incompatibility": "2", "year": "2014", "bd_best": "120", "bd_low": "100",
-        "bd_high": "150", "type_of_conflict": "4", "battle_location": "South Sudan, Uganda", "gwno_a": "626",
-        "gwno_a_2nd": "500", "gwno_loc": "626", "gwno_battle": "626, 500", "region": "4", "version": "24.1",
-    }
-    rows = [base, base | {"year": "2015", "bd_best": "90", "bd_low": "95", "bd_high": "99", "gwno_battle": "626"},
-            base | {"bd_best": "7"}, base | {"dyad_id": "9502", "bd_low": "-1"}]
-    path = tmp_path / "BattleDeaths_v24_1.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, BRD_COLUMNS, quoting=csv.QUOTE_ALL)
-        writer.writeheader()
-        writer.writerows(rows)
-    dyad_years, battles, rejected = read_ucdp_brd_csv(path, crosswalk)
-    assert dyad_years.schema == BRD_SCHEMA and battles.schema == BATTLE_LOCATION_SCHEMA
-    assert dyad_years.select("year", "bd_best", "estimates_ordered").rows() == [(2014, 120, True), (2015, 90, False)]
-    assert battles.select("year", "gw_code", "iso3", "region").rows() == [
-        (2014, 626, "SSD", 4), (2014, 500, "UGA", 4), (2015, 626, "SSD", 4)
-    ]
-    assert rejected["reason"].to_list() == [
-        "duplicate dyad_id 9501, year 2014 (first occurrence kept)", "negative bd_low (-1)"
-    ]
-
-
-def test_organized_violence_country_years(tmp_path, crosswalk):
-    def row(gw: str, name: str, year: str, sb_ids: str, **changes: str) -> dict[str, str]:
-        values = {c: "0" for c in OV_COLUMNS} | {
-            "country_id_cy": gw, "country_cy": name, "year_cy": year, "region_cy": "Europe", "version": "25.1",
-            "sb_dyad_ids_cy": sb_ids, "ns_dyad_ids_cy": "NO_DYAD", "os_dyad_ids_cy": "NO_DYAD",
-        }
-        if sb_ids != "NO_DYAD":
-            values |= {"sb_exist_cy": "1", "sb_dyad_count_cy": str(len(sb_ids.split("; "))),
-                       "sb_total_deaths_best_cy": "40", "sb_total_deaths_low_cy": "30", "sb_total_deaths_high_cy": "60",
-                       "cumulative_total_deaths_in_orgvio_best_cy": "40",
-                       "cumulative_total_deaths_in_orgvio_low_cy": "30",
-                       "cumulative_total_deaths_in_orgvio_high_cy": "60"}
-        return values | changes
-
-    rows = [row("365", "Russia (Soviet Union)", "1990", "701; 702"), row("365", "Russia (Soviet Union)", "1995", "703"),
-            row("345", "Serbia (Yugoslavia)", "2010", "NO_DYAD"),
-            row("369", "Ukraine", "2015", "NO_DYAD", ns_exist_cy="1", ns_dyad_count_cy="1", ns_dyad_ids_cy="5101",
-                ns_total_deaths_best_cy="12", ns_total_deaths_low_cy="12", ns_total_deaths_high_cy="11")]
-    path = tmp_path / "organizedviolencecy_v25_1.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, OV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    country_years, rejected = read_ucdp_organized_violence_cy(path, crosswalk)
-    assert country_years.schema == OV_SCHEMA
-    columns = ("iso3", "gw_code", "year", "sb_dyad_ids", "sb_dyad_count", "total_dyad_count")
-    assert country_years.select(columns).rows() == [
-        ("SUN", 365, 1990, [701, 702], 2, 2), ("RUS", 365, 1995, [703], 1, 1), ("UKR", 369, 2015, None, 0, 1)
-    ]
-    ukraine = country_years.row(2, named=True)
-    assert ukraine["ns_dyad_ids"] == [5101] and ukraine["os_dyad_ids"] is None and ukraine["sb_exist"] is False
-    assert ukraine["estimates_ordered"] is False and country_years["estimates_ordered"].to_list()[:2] == [True, True]
-    assert country_years.row(0, named=True)["total_deaths_best"] == 40
-    # UCDP keeps 345 for Serbia after 2006; the crosswalk's GW 345 ends with Serbia and Montenegro in 2006
-    assert rejected.select("record_key", "reason").rows() == [
-        ("345:2010", "country_id_cy 345 (Gleditsch-Ward) does not resolve to a country in 2010")
-    ]
-    assert json.loads(rejected["record"][0])["country_cy"] == "Serbia (Yugoslavia)"

@@ -54,11 +54,6 @@ def atomic_write(path: Path, write: Callable[[Path], object], *, durable: bool =
         write(tmp)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Replace `path` with `data` atomically."""
-    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable=durable)
-
-
 def atomic_write_text(path: Path, text: str, *, durable: bool = False) -> None:
     """Replace `path` with `text` (UTF-8) atomically."""
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), durable=durable)

@@ -250,29 +250,17 @@ class HttpClient:
 
         return self._retrying(source, shown, once)
 
-    def get_json(
-        self, source: str, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> Any:
-        """GET a small JSON document into memory, with the same retries and HTML rejection as fetch_to_file."""
-        return self._json(source, url, _shown_url(url, params), params=params, headers=headers)
-
     def post_form(
         self, source: str, url: str, form: dict[str, str], *, headers: dict[str, str] | None = None
     ) -> Any:
-        """POST a form (e.g. an OAuth token request) and return the JSON answer, with get_json's retries and checks.
+        """POST a form (e.g. an OAuth token request) and return the JSON answer, with fetch_to_file's retries and checks.
 
         The form travels in the body only: its values (passwords) never reach a message, a log line or a URL.
         """
-        return self._json(source, url, redact(url), headers=headers, form=form)
-
-    def _json(
-        self, source: str, url: str, shown: str, *, params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None, form: dict[str, str] | None = None,
-    ) -> Any:
-        method = "GET" if form is None else "POST"
+        shown, method = redact(url), "POST"
 
         def once() -> Any:
-            with self._open(source, url, params, dict(headers or {}), shown, conditional=False, form=form) as resp:
+            with self._open(source, url, None, dict(headers or {}), shown, conditional=False, form=form) as resp:
                 buf = bytearray()
                 size, _, head = self._stream(resp, buf.extend, source, shown, method)
                 self._check_length(resp, size)

@@ -91,14 +91,6 @@ class Lake:
             if (report := self.validation(table, snapshot_id)) is not None and report.success
         ]
 
-    def latest_validated(self, table: str) -> str | None:
-        """The newest snapshot of a table whose validation passed; None if there is none."""
-        for snapshot_id in reversed(self.snapshots(table)):
-            report = self.validation(table, snapshot_id)
-            if report is not None and report.success:
-                return snapshot_id
-        return None
-
 
 UNDATED = "_undated"  # rejected event rows without a usable date: kept per snapshot, outside any partition
 
@@ -120,17 +112,6 @@ class PartitionedLake:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-
-    def replace_partition(self, partition: str, frames: dict[str, tuple["pl.DataFrame", "pl.DataFrame"]]) -> None:
-        """Replace a partition's folder with `{snapshot_id: (staged, quarantined)}`: exactly that partition changes."""
-        building = self.start_replacement(partition)
-        try:
-            for snapshot_id, (frame, quarantined) in frames.items():
-                self.write_replacement(building, snapshot_id, frame, quarantined)
-        except BaseException:
-            self.discard_replacement(building)
-            raise
-        self.finish_replacement(partition, building)
 
     def start_replacement(self, partition: str) -> Path:
         """A hidden folder to build a partition's new files in, beside the partition it will replace."""

@@ -14,6 +14,7 @@ import polars as pl
 import pycountry
 
 from pipelines.lib.config import REFERENCE_DIR
+from transforms.conflict_events.cameo import EVENTCODES_SCHEMA
 from transforms.reference.countries import (
     CROSSWALK_SCHEMA,
     build_country_alias_table,
@@ -146,9 +147,7 @@ CAMEO_DIR = REFERENCE_DIR / "cameo"
 @lru_cache(maxsize=1)
 def load_cameo_event_codes() -> pl.DataFrame:
     """CAMEO event codes (root, base, event) with description, Goldstein scale and QuadClass; codes as text."""
-    return pl.read_csv(CAMEO_DIR / "eventcodes.csv", schema={
-        "code": pl.String, "description": pl.String, "root_code": pl.String, "level": pl.String,
-        "goldstein_scale": pl.Float64, "quad_class": pl.Int8})
+    return pl.read_csv(CAMEO_DIR / "eventcodes.csv", schema=EVENTCODES_SCHEMA)
 
 
 @lru_cache(maxsize=1)

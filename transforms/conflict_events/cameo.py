@@ -52,7 +52,6 @@ EVENTCODES_SCHEMA = pl.Schema(
         "quad_class": pl.Int8,
     }
 )
-QUAD_CLASS_LABELS = {1: "verbal cooperation", 2: "material cooperation", 3: "verbal conflict", 4: "material conflict"}
 _LEVELS = {2: "root", 3: "base", 4: "event"}
 _GLUED = re.compile(r"^(?P<label>.*?\S)\s*(?P<code>\d{2,4}):\[(?P<goldstein>[-+]?\d+(?:\.\d+)?)\]\s*(?P<label2>\S.*)$")
 
@@ -177,11 +176,6 @@ def write_cameo_reference(lookup_dir: Path, out_dir: Path = CAMEO_REFERENCE_DIR)
         frame.write_csv(target, line_terminator="\n", float_precision=1)
         written.append(target)
     return written
-
-
-def load_cameo_eventcodes(path: Path = CAMEO_REFERENCE_DIR / "eventcodes.csv") -> pl.DataFrame:
-    """The committed eventcodes.csv with its declared types (codes stay text)."""
-    return pl.read_csv(path, schema=EVENTCODES_SCHEMA)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,14 @@ Decisions (../shared/data/conflict_events/SOURCES.md §3):
   `CSV` for export and mentions and `csv` for gkg, so it is matched without regard to case. Any other line
   (a blank line excepted) fails naming its line number: a list we cannot read must not look like an empty one.
   The translingual lists (masterfilelist-translation.txt, `<ts>.translation.export.CSV.zip`) are not read here.
-- The 15-minute sequence has holes (no file was ever published for some slots): missing_export_slots lists
-  them so a backfill can report them instead of failing or silently skipping.
+- The 15-minute sequence has holes (no file was ever published for some slots): a backfill fetches the files
+  the list names, so a hole is no file, not an error.
 - A GDELT zip holds one member: read_single_member_zip unpacks it with transforms/zip_member.py's checks
   (traversal, zip bombs, lying headers), refusing before decompressing what it can.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -34,8 +33,6 @@ FILE_LIST_SCHEMA = pl.Schema(
         "kind": pl.Utf8,  # export | mentions | gkg
     }
 )
-FILE_KINDS = ("export", "mentions", "gkg")
-SLOT = timedelta(minutes=15)
 
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024  # a 15-minute export is ~0.2-2 MB unzipped
 DEFAULT_MAX_COMPRESSION_RATIO = 100.0
@@ -75,26 +72,6 @@ def parse_gdelt_file_list(text: str | bytes, file_name: str) -> pl.DataFrame:
     return parsed.select(
         "size", pl.col("md5").str.to_lowercase(), "url", "file_name", "timestamp", "kind"
     ).cast(dict(FILE_LIST_SCHEMA))
-
-
-def _utc(moment: datetime) -> datetime:
-    """The moment in UTC (a naive one is taken as UTC)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def missing_export_slots(file_list: pl.DataFrame, start: datetime, end: datetime) -> list[datetime]:
-    """The 15-minute UTC slots from start to end (both included; naive = UTC) that have no export file."""
-    first, last = _utc(start), _utc(end)
-    offset = (first - first.replace(minute=0, second=0, microsecond=0)) % SLOT
-    if offset:
-        first += SLOT - offset  # the first slot at or after `start`
-    present = set(file_list.filter(pl.col("kind") == "export")["timestamp"].to_list())
-    missing, slot = [], first
-    while slot <= last:
-        if slot not in present:
-            missing.append(slot)
-        slot += SLOT
-    return missing
 
 
 def read_single_member_zip(

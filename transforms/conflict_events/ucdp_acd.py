@@ -1,22 +1,17 @@
-"""UCDP yearly tables: UCDP/PRIO Armed Conflict, Battle-Related Deaths (dyadic), Organized Violence country-year.
+"""UCDP/PRIO Armed Conflict (conflict-years) and its locations bridge.
 
 Decisions (../shared/data/conflict_events/SOURCES.md §1):
 - Codes stay as published text where UCDP writes several in one field (`gwno_a` "651,  645", `side_a_id`);
-  the location fields are exploded into bridges instead: ACD `gwno_loc` -> locations, BRD `gwno_battle` ->
-  battle_locations, one row per (record, Gleditsch-Ward code), iso3 resolved in that year.
+  the location field is exploded into a bridge instead: ACD `gwno_loc` -> locations, one row per
+  (conflict-year, Gleditsch-Ward code), iso3 resolved in that year.
 - `region` is a list column on the record. It is NOT zipped with `gwno_loc` (UCDP lists distinct regions, not one
   per location: "651, 666" has region "2"). A bridge row's region comes from its GW code instead: the ACD
   codebook defines the regions by GW ranges (Europe 200-399, Middle East 630-699, Asia 700-999, Africa 400-626,
   Americas 2-199); all 2,626 conflict-years of ACD v23.1 agree with it.
 - A GW code the crosswalk cannot resolve that year sends the bridge row (not the conflict-year) to rejected.
-  Organized-violence country-years are keyed by their GW code, so there the country-year itself is rejected.
-- BRD and OV-cy publish some low/best/high triples out of order (7 dyad-years in BRD v24.1, 9 country-years in
-  OV-cy v25.1). They are official aggregates that reconciliation needs, so they are kept and flagged
-  (`estimates_ordered` false), as GED events are (`deaths_ordered`).
-- Total organized violence = the `cumulative_total_deaths_in_orgvio_*` columns (= sb + ns + os in v25.1);
-  total_dyad_count = sb + ns + os dyad counts. `NO_DYAD` in a dyad-id list means none: a null list.
+- Battle-Related Deaths and Organized Violence country-years are not loaded: no warehouse table uses them.
 - Values of the wrong type and codes outside the codebook fail the file (SourceFormatError); row-level problems
-  (missing key, unparseable date, negative deaths, repeated key) go to rejected with the reason.
+  (missing key, unparseable date, repeated key) go to rejected with the reason.
 """
 
 from __future__ import annotations
@@ -39,27 +34,12 @@ from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_codes
 
 SOURCE = "ucdp_acd"
-BRD_SOURCE = "ucdp_brd"
-OV_SOURCE = "ucdp_ov_cy"
 
 ACD_COLUMNS: tuple[str, ...] = (
     "conflict_id", "location", "side_a", "side_a_id", "side_a_2nd", "side_b", "side_b_id", "side_b_2nd",
     "incompatibility", "territory_name", "year", "intensity_level", "cumulative_intensity", "type_of_conflict",
     "start_date", "start_prec", "start_date2", "start_prec2", "ep_end", "ep_end_date", "ep_end_prec", "gwno_a",
     "gwno_a_2nd", "gwno_b", "gwno_b_2nd", "gwno_loc", "region", "version",
-)
-BRD_COLUMNS: tuple[str, ...] = (
-    "conflict_id", "dyad_id", "location_inc", "side_a", "side_a_id", "side_a_2nd", "side_b", "side_b_id",
-    "side_b_2nd", "incompatibility", "territory_name", "year", "bd_best", "bd_low", "bd_high", "type_of_conflict",
-    "battle_location", "gwno_a", "gwno_a_2nd", "gwno_b", "gwno_b_2nd", "gwno_loc", "gwno_battle", "region", "version",
-)
-OV_BLOCKS = ("sb", "ns", "os")
-OV_COLUMNS: tuple[str, ...] = (
-    "country_id_cy", "country_cy", "year_cy", "region_cy",
-    *(f"{b}_{s}_cy" for b in OV_BLOCKS for s in (
-        "exist", "dyad_count", "dyad_ids", "total_deaths_best", "total_deaths_low", "total_deaths_high")),
-    "cumulative_total_deaths_in_orgvio_best_cy", "cumulative_total_deaths_in_orgvio_low_cy",
-    "cumulative_total_deaths_in_orgvio_high_cy", "version",
 )
 
 UCDP_REGIONS: dict[int, str] = {1: "Europe", 2: "Middle East", 3: "Asia", 4: "Africa", 5: "Americas"}
@@ -83,37 +63,6 @@ ACD_SCHEMA = pl.Schema(
 LOCATION_SCHEMA = pl.Schema(
     {"conflict_id": pl.Int64, "year": pl.Int32, "gw_code": pl.Int32, "iso3": pl.Utf8, "region": pl.Int8}
 )
-BRD_SCHEMA = pl.Schema(
-    {
-        "conflict_id": pl.Int64, "dyad_id": pl.Int64, "year": pl.Int32, "location_inc": pl.Utf8, "side_a": pl.Utf8,
-        "side_a_id": pl.Utf8, "side_a_2nd": pl.Utf8, "side_b": pl.Utf8, "side_b_id": pl.Utf8, "side_b_2nd": pl.Utf8,
-        "incompatibility": pl.Int8, "territory_name": pl.Utf8, "bd_best": pl.Int64, "bd_low": pl.Int64,
-        "bd_high": pl.Int64, "estimates_ordered": pl.Boolean, "type_of_conflict": pl.Int8,
-        "battle_location": pl.Utf8, "gwno_a": pl.Utf8, "gwno_a_2nd": pl.Utf8, "gwno_b": pl.Utf8,
-        "gwno_b_2nd": pl.Utf8, "gwno_loc": pl.Utf8, "gwno_battle": pl.Utf8, "region": pl.List(pl.Int8),
-        "version": pl.Utf8, "source_file": pl.Utf8,
-    }
-)
-BATTLE_LOCATION_SCHEMA = pl.Schema(
-    {"conflict_id": pl.Int64, "dyad_id": pl.Int64, "year": pl.Int32, "gw_code": pl.Int32, "iso3": pl.Utf8,
-     "region": pl.Int8}
-)
-OV_SCHEMA = pl.Schema(
-    {
-        "iso3": pl.Utf8, "gw_code": pl.Int32, "country_name": pl.Utf8, "year": pl.Int32, "region": pl.Utf8,
-        **{
-            f"{b}_{name}": dtype
-            for b in (*OV_BLOCKS, "total")
-            for name, dtype in (
-                ("exist", pl.Boolean), ("dyad_count", pl.Int32), ("dyad_ids", pl.List(pl.Int64)),
-                ("deaths_best", pl.Int64), ("deaths_low", pl.Int64), ("deaths_high", pl.Int64),
-            )
-            if b != "total" or name not in ("exist", "dyad_ids")
-        },
-        "estimates_ordered": pl.Boolean, "version": pl.Utf8, "source_file": pl.Utf8,
-    }
-)
-
 _GW_REGIONS = ((200, 399, 1), (630, 699, 2), (700, 999, 3), (400, 626, 4), (2, 199, 5))
 
 
@@ -181,11 +130,6 @@ def _missing(columns: tuple[str, ...]) -> list[pl.Expr]:
     return [pl.when(pl.col(c).is_null()).then(pl.lit(f"missing {c}")) for c in columns]
 
 
-def _negative(columns: tuple[str, ...]) -> list[pl.Expr]:
-    """A 'negative <column> (value)' reason for each death count below zero."""
-    return [pl.when(pl.col(c) < 0).then(pl.format(f"negative {c} ({{}})", c)) for c in columns]
-
-
 def _duplicate(keys: tuple[str, ...]) -> pl.Expr:
     """A reason on every repeat of a key after its first occurrence."""
     label = ", ".join(f"{k} {{}}" for k in keys)
@@ -251,82 +195,3 @@ def read_ucdp_acd_csv(path: Path | str, crosswalk: pl.DataFrame) -> tuple[pl.Dat
     rejected = pl.concat([_rejected(typed.filter(pl.col("reason").is_not_null()), key), refused])
     return conflict_years, locations.cast(dict(LOCATION_SCHEMA)), rejected
 
-
-def _estimates_ordered(triples: list[tuple[str, str, str]]) -> pl.Expr:
-    """True when every (low, best, high) triple is in order."""
-    return pl.all_horizontal((pl.col(lo) <= pl.col(best)) & (pl.col(best) <= pl.col(hi)) for lo, best, hi in triples)
-
-
-def read_ucdp_brd_csv(path: Path | str, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Stage BattleDeaths_vXX_Y.csv (dyad-years): (dyad_years, battle_locations bridge, rejected rows with reason)."""
-    path = Path(path)
-    raw = _read(path, BRD_COLUMNS, BRD_SOURCE)
-    integers = {"conflict_id": pl.Int64, "dyad_id": pl.Int64, "year": pl.Int32, "incompatibility": pl.Int8,
-                "bd_best": pl.Int64, "bd_low": pl.Int64, "bd_high": pl.Int64, "type_of_conflict": pl.Int8}
-    lists = {"gwno_battle": _code_list("gwno_battle", pl.Int32), "region": _code_list("region", pl.Int8)}
-    _check_lists(raw, lists, BRD_SOURCE)
-    typed = _typed(raw, integers, BRD_SOURCE).with_columns(
-        lists["gwno_battle"].alias("_gwno_battle"), lists["region"].alias("region")
-    )
-    check_codes(typed, "incompatibility", INCOMPATIBILITY, BRD_SOURCE)
-    check_codes(typed, "type_of_conflict", TYPE_OF_CONFLICT, BRD_SOURCE)
-    check_codes(typed.explode("region"), "region", UCDP_REGIONS, BRD_SOURCE)
-    deaths = ("bd_best", "bd_low", "bd_high")
-    reasons = [
-        *_missing(("conflict_id", "dyad_id", "year", *deaths)), *_negative(deaths), _duplicate(("dyad_id", "year"))
-    ]
-    typed = typed.with_columns(reason_column(reasons))
-    accepted = typed.filter(pl.col("reason").is_null())
-    dyad_years = accepted.with_columns(
-        _estimates_ordered([("bd_low", "bd_best", "bd_high")]).alias("estimates_ordered"),
-        pl.col("_source_file").alias("source_file"),
-    ).select(BRD_SCHEMA.names()).cast(dict(BRD_SCHEMA))
-    battle_locations, refused = _bridge(accepted, ("conflict_id", "dyad_id", "year"), "_gwno_battle", "gwno_battle",
-                                        crosswalk)
-    key = pl.concat_str([pl.col("dyad_id").cast(pl.Utf8), pl.col("year").cast(pl.Utf8)], separator=":")
-    rejected = pl.concat([_rejected(typed.filter(pl.col("reason").is_not_null()), key), refused])
-    return dyad_years, battle_locations.cast(dict(BATTLE_LOCATION_SCHEMA)), rejected
-
-
-def read_ucdp_organized_violence_cy(path: Path | str, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Stage organizedviolencecy_vXX_Y.csv: (country_years keyed by iso3 and year, rejected rows with reason)."""
-    path = Path(path)
-    raw = _read(path, OV_COLUMNS, OV_SOURCE)
-    totals = {f"cumulative_total_deaths_in_orgvio_{s}_cy": f"total_deaths_{s}" for s in ("best", "low", "high")}
-    renames = {"country_id_cy": "gw_code", "country_cy": "country_name", "year_cy": "year", "region_cy": "region",
-               **totals}
-    for b in OV_BLOCKS:
-        renames |= {f"{b}_dyad_count_cy": f"{b}_dyad_count",
-                    **{f"{b}_total_deaths_{s}_cy": f"{b}_deaths_{s}" for s in ("best", "low", "high")}}
-    integers = {c: pl.Int32 if new in ("gw_code", "year") or new.endswith("dyad_count") else pl.Int64
-                for c, new in renames.items() if new not in ("country_name", "region")}
-    # NO_DYAD is UCDP's "no dyad this year": no list at all.
-    dyad_lists = {
-        f"{b}_dyad_ids_cy": pl.when(pl.col(f"{b}_dyad_ids_cy").str.strip_chars() != "NO_DYAD")
-        .then(_code_list(f"{b}_dyad_ids_cy", pl.Int64, separator=";"))
-        for b in OV_BLOCKS
-    }
-    _check_lists(raw, dyad_lists, OV_SOURCE)
-    typed = _typed(raw, integers, OV_SOURCE).with_columns(
-        *(_flag(raw, f"{b}_exist_cy", OV_SOURCE).alias(f"{b}_exist") for b in OV_BLOCKS),
-        *(dyad_lists[f"{b}_dyad_ids_cy"].alias(f"{b}_dyad_ids") for b in OV_BLOCKS),
-    ).rename(renames)
-    typed = typed.with_columns(pl.sum_horizontal(f"{b}_dyad_count" for b in OV_BLOCKS).cast(pl.Int32)
-                               .alias("total_dyad_count"))
-    typed = resolve_country_codes(typed, "gw_code", crosswalk, "gw_code", year_col="year")
-    deaths = tuple(f"{b}_deaths_{s}" for b in (*OV_BLOCKS, "total") for s in ("best", "low", "high"))
-    reasons = [
-        *_missing(("gw_code", "year")),
-        *_negative(deaths),
-        pl.when(pl.col("gw_code").is_not_null() & pl.col("iso3").is_null()).then(
-            pl.format("country_id_cy {} (Gleditsch-Ward) does not resolve to a country in {}", "gw_code", "year")
-        ),
-        _duplicate(("gw_code", "year")),
-    ]
-    typed = typed.with_columns(reason_column(reasons))
-    triples = [(f"{b}_deaths_low", f"{b}_deaths_best", f"{b}_deaths_high") for b in (*OV_BLOCKS, "total")]
-    country_years = typed.filter(pl.col("reason").is_null()).with_columns(
-        _estimates_ordered(triples).alias("estimates_ordered"), pl.col("_source_file").alias("source_file")
-    ).select(OV_SCHEMA.names()).cast(dict(OV_SCHEMA))
-    key = pl.concat_str([pl.col("gw_code").cast(pl.Utf8), pl.col("year").cast(pl.Utf8)], separator=":")
-    return country_years, _rejected(typed.filter(pl.col("reason").is_not_null()), key)

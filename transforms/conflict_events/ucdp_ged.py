@@ -16,8 +16,7 @@ Decisions (../shared/data/conflict_events/SOURCES.md §1):
 - low <= best <= high broken is NOT a reason to refuse the event: the triple is the publisher's own figure
   (13 of 2,989 events in the Ukraine HDX copy, 20 of 1,848 in the CAR GeoJSON v23.1), and importing a file must
   publish every event with the counts and deaths the file holds. Such events are kept as published and flagged
-  (`deaths_ordered` false; true otherwise, null only where best is null), as ucdp_acd.py does for BRD and OV-cy
-  (`estimates_ordered`). The GX event suite tolerates a small share of them (ordered_mostly, see
+  (`deaths_ordered` false; true otherwise, null only where best is null). The GX event suite tolerates a small share of them (ordered_mostly, see
   pipelines/defs/ucdp_ged/checks.py and pipelines/defs/ucdp_ged/assets.py).
 - number_of_sources -1 is UCDP's "unknown" -> null; the GeoJSON copies' relid (0, destroyed by the converter) -> null.
 """

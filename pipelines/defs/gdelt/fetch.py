@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
 from urllib.parse import urlsplit
 
@@ -103,7 +102,8 @@ def _bound(value: datetime | date | str, dtype: pl.DataType) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _exports(file_list_frame: pl.DataFrame) -> pl.DataFrame:
+def gdelt_exports(file_list_frame: pl.DataFrame) -> pl.DataFrame:
+    """The export rows of a file list, oldest first (the sensor's and a backfill's candidates)."""
     return file_list_frame.filter(pl.col("kind") == "export").sort("timestamp")
 
 
@@ -113,10 +113,4 @@ def gdelt_exports_between(
     """Export rows with start <= timestamp < end, oldest first (a backfill's files); naive bounds are UTC."""
     dtype = file_list_frame.schema["timestamp"]
     lo, hi = _bound(start, dtype), _bound(end, dtype)
-    return _exports(file_list_frame).filter((pl.col("timestamp") >= lo) & (pl.col("timestamp") < hi))
-
-
-def new_gdelt_exports(file_list_frame: pl.DataFrame, known_file_names: Iterable[str]) -> pl.DataFrame:
-    """Export rows whose file is not among known_file_names, oldest first (what a sensor should fetch next)."""
-    known = sorted(set(known_file_names))
-    return _exports(file_list_frame).filter(~pl.col("file_name").is_in(known))
+    return gdelt_exports(file_list_frame).filter((pl.col("timestamp") >= lo) & (pl.col("timestamp") < hi))

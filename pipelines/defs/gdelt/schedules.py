@@ -7,7 +7,7 @@ import os
 from dagster import AssetSelection, RunRequest, SensorEvaluationContext, SkipReason, define_asset_job, sensor
 
 from pipelines.defs.gdelt import assets as gdelt
-from pipelines.defs.gdelt.fetch import fetch_gdelt_file_list
+from pipelines.defs.gdelt.fetch import fetch_gdelt_file_list, gdelt_exports
 from pipelines.lib.config import paths_from_env
 from pipelines.lib.source_spec import INCREMENTAL_TAG
 from pipelines.lib.http import FetchError, HttpClient, HttpSettings
@@ -33,7 +33,7 @@ def gdelt_new_files(context: SensorEvaluationContext):
             scratch.discard()
     except FetchError as exc:
         return SkipReason(f"lastupdate.txt unavailable: {exc}")
-    exports = listing.filter(listing["kind"] == "export").sort("timestamp")
+    exports = gdelt_exports(listing)
     cursor = context.cursor or ""
     requests = []
     for row in exports.iter_rows(named=True):

@@ -63,15 +63,6 @@ class UcdpQuota:
             now = now.astimezone(timezone.utc)
         return now.date().isoformat()
 
-    def used(self) -> int:
-        """Requests counted today."""
-        with self._locked():
-            return self._read().get(self.today(), 0)
-
-    def remaining(self) -> int:
-        """Requests still allowed today."""
-        return max(0, self.limit - self.used())
-
     def take(self, url: str = "") -> int:
         """Count one request about to be sent to `url`; the day's count after it. Raises before the limit is crossed."""
         day = self.today()
