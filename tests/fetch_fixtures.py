@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.lib.http import HttpClient, HttpSettings
+from pipelines.lib.http import HttpClient
+from pipelines.lib.http_settings import HttpSettings
 from pipelines.lib.snapshots import SnapshotStore
 
 

@@ -18,7 +18,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft, SnapshotStore
+from pipelines.lib.snapshot_draft import SnapshotDraft
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.acled.fetch import AcledAuth, acled_api_error, fetch_acled_events
 from pipelines.lib.credentials import MissingCredentialsError
 from pipelines.defs.gdelt.fetch import (

@@ -11,7 +11,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipelines.lib.config import SAMPLES_DIR
-from pipelines.lib.http import FetchError, HttpClient, HttpSettings
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.http_settings import HttpSettings
 from pipelines.run import run_pipeline
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.cisa_kev.fetch import FEED_PATH, fetch_cisa_kev_snapshot

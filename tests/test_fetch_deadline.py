@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.lib.fetch_deadline import DEFAULT_FETCH_DEADLINE
-from pipelines.lib.http import FetchError, HttpClient, HttpSettings
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.http_settings import HttpSettings
 from pipelines.lib.resources import HttpClientResource
 from tests.fetch_fixtures import raw_server
 

@@ -17,13 +17,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.lib.http import (
-    USER_AGENT,
-    FetchError,
-    HttpClient,
-    HttpSettings,
-    parse_retry_after,
-)
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.http_retry import parse_retry_after
+from pipelines.lib.http_settings import USER_AGENT, HttpSettings
 from tests.fetch_fixtures import raw_server
 
 

@@ -8,7 +8,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import MANIFEST, Manifest, SnapshotStore
+from pipelines.lib.snapshot_manifest import MANIFEST, Manifest
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.nato.fetch import discover_nato_workbook_url, fetch_nato_snapshot
 
 TERMS = dict(publisher="NATO", licence="credit NATO", licence_url="https://example.org/l", citation="NATO def-exp")

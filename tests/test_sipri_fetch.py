@@ -10,7 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import MANIFEST, Manifest, SnapshotStore
+from pipelines.lib.snapshot_manifest import MANIFEST, Manifest
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.sipri.fetch import discover_sipri_workbook_url, fetch_sipri_snapshot
 
 TERMS = dict(publisher="SIPRI", licence="SIPRI terms", licence_url="https://example.org/l", citation="SIPRI Milex")

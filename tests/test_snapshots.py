@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.lib.http import FetchResult
-from pipelines.lib.snapshots import Manifest, SnapshotStore, make_snapshot_id
+from pipelines.lib.snapshot_manifest import Manifest, make_snapshot_id
+from pipelines.lib.snapshots import SnapshotStore
 
 TERMS = dict(publisher="Pub", licence="CC BY 4.0", licence_url="https://example.org/licence", citation="Pub (2026)")
 

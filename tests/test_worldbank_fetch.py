@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.lib.http import FetchError, HttpClient, HttpSettings
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.http_settings import HttpSettings
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.worldbank.fetch import (
     WORLDBANK_INDICATORS,

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
-from pipelines.lib.snapshots import Manifest, SnapshotDraft, SnapshotStore
+from pipelines.lib.snapshot_draft import SnapshotDraft
+from pipelines.lib.snapshot_manifest import Manifest
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.source_registry import source_info
 
 How = Literal["fetched", "unchanged", "latest", "sample", "kept (fetch failed)"]

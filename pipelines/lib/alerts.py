@@ -14,7 +14,8 @@ from typing import Optional
 import requests
 from dagster import ConfigurableResource, EnvVar
 
-from pipelines.lib.http import USER_AGENT, redact
+from pipelines.lib.http_settings import USER_AGENT
+from pipelines.lib.redaction import redact
 from pipelines.lib.source_registry import load_sources_table
 
 WEBHOOK_ENV = "THREATWATCH_ALERT_WEBHOOK_URL"

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from pipelines.lib.http import FetchResult, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 
 
 def fetch_into_draft(

@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from pipelines.lib.http import HttpClient, redact
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.http import HttpClient
+from pipelines.lib.redaction import redact
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 
 

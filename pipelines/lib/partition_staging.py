@@ -15,7 +15,8 @@ from pipelines.lib.lake import UNDATED, Lake, PartitionedLake, partition_table
 from pipelines.lib.progress import ProgressLog
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.resources import LakeResource, SnapshotStoreResource
-from pipelines.lib.snapshots import Manifest, SnapshotStore, has_real, prefer_real
+from pipelines.lib.snapshot_manifest import Manifest
+from pipelines.lib.snapshots import SnapshotStore, has_real, prefer_real
 from pipelines.lib.source_spec import INCREMENTAL_TAG, SnapshotConfig, SourceSpec, event_window
 from transforms.errors import SourceFormatError
 from transforms.quarantine import to_quarantine_records

@@ -8,7 +8,8 @@ from dagster import ConfigurableResource
 
 from pipelines.lib.config import Paths, paths_from_env
 from pipelines.lib.fetch_deadline import fetch_deadline_from_env
-from pipelines.lib.http import HttpClient, HttpSettings
+from pipelines.lib.http import HttpClient
+from pipelines.lib.http_settings import HttpSettings
 from pipelines.lib.lake import Lake
 from pipelines.lib.snapshots import SnapshotStore
 

@@ -24,7 +24,8 @@ from pipelines.lib.acquire import AcquiredSnapshot, acquire_snapshot, register_e
 from pipelines.lib.credentials import MissingCredentialsError
 from pipelines.lib.http import FetchError
 from pipelines.lib.resources import HttpClientResource, SnapshotStoreResource
-from pipelines.lib.snapshots import Manifest, SnapshotStore, has_real
+from pipelines.lib.snapshot_manifest import Manifest
+from pipelines.lib.snapshots import SnapshotStore, has_real
 from pipelines.lib.source_registry import source_info
 from pipelines.lib.source_spec import FetchRequest, SnapshotConfig, SourceSpec, event_window
 

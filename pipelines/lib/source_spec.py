@@ -19,7 +19,9 @@ from dagster import AssetExecutionContext, AssetKey, Config, MonthlyPartitionsDe
 
 from pipelines.lib.config import SAMPLES_DIR
 from pipelines.lib.http import FetchError
-from pipelines.lib.snapshots import Manifest, SnapshotDraft, SnapshotStore
+from pipelines.lib.snapshot_draft import SnapshotDraft
+from pipelines.lib.snapshot_manifest import Manifest
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.staged_tables import StagedTable
 from pipelines.lib.validation import Expect
 

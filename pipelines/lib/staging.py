@@ -6,7 +6,8 @@ from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, Material
 from pipelines.lib.asset_metadata import frame_preview, frame_schema
 from pipelines.lib.lake import Lake
 from pipelines.lib.resources import LakeResource, SnapshotStoreResource
-from pipelines.lib.snapshots import Manifest, SnapshotStore
+from pipelines.lib.snapshot_manifest import Manifest
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.source_spec import SourceSpec
 from transforms.errors import SourceFormatError
 from transforms.quarantine import to_quarantine_records

@@ -9,7 +9,7 @@ from dagster import MonthlyPartitionsDefinition
 from pipelines.lib.acquire import commit_event_snapshot
 from pipelines.lib.source_assets import build_source_assets
 from pipelines.lib.source_spec import FetchRequest, SourceSpec, StagedOutput, page_order, sample_dir_files
-from pipelines.lib.snapshots import Manifest
+from pipelines.lib.snapshot_manifest import Manifest
 from pipelines.defs.acled.fetch import AcledAuth, fetch_acled_events
 from pipelines.lib.staged_tables import STG_ACLED_EVENT
 from pipelines.lib.suites.conflict import event_suite

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.credentials import require_credentials
 from pipelines.lib.date_window import iso_date
 

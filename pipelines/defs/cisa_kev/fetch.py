@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.lib.http import HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 
 FEED_PATH = "/sites/default/files/feeds/known_exploited_vulnerabilities.json"

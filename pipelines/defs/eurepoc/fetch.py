@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from pipelines.lib.http import FetchError, FetchResult, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 from pipelines.lib.credentials import require_credentials
 from transforms.cyber_incidents.eurepoc_api import api_populate

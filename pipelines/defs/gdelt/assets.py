@@ -16,7 +16,8 @@ from pipelines.lib.source_assets import build_source_assets
 from pipelines.lib.source_spec import FetchRequest, PartialFetchError, SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.config import SAMPLES_DIR
 from pipelines.lib.http import FetchError
-from pipelines.lib.snapshots import Manifest, SnapshotStore
+from pipelines.lib.snapshot_manifest import Manifest
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.gdelt.fetch import fetch_gdelt_export, fetch_gdelt_file_list, gdelt_exports_between
 from pipelines.lib.staged_tables import STG_GDELT_EVENT
 from pipelines.defs.gdelt.checks import gdelt_suite

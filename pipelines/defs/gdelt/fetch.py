@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 from transforms.errors import SourceFormatError

@@ -10,7 +10,8 @@ from pipelines.defs.gdelt import assets as gdelt
 from pipelines.defs.gdelt.fetch import fetch_gdelt_file_list, gdelt_exports
 from pipelines.lib.config import paths_from_env
 from pipelines.lib.source_spec import INCREMENTAL_TAG
-from pipelines.lib.http import FetchError, HttpClient, HttpSettings
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.http_settings import HttpSettings
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.source_registry import source_info
 

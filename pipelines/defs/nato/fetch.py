@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.landing_page import fetch_linked_workbook, link_file_name, page_links
 
 SOURCE = "nato"

@@ -11,7 +11,7 @@ from dagster import MonthlyPartitionsDefinition
 from pipelines.lib.acquire import commit_event_snapshot
 from pipelines.lib.source_assets import build_source_assets
 from pipelines.lib.source_spec import FetchRequest, SourceSpec, StagedOutput, page_order, sample_dir_files
-from pipelines.lib.snapshots import Manifest
+from pipelines.lib.snapshot_manifest import Manifest
 from pipelines.defs.ucdp_ged.fetch import (
     BULK_BASE_URL,
     UcdpQuota,

@@ -14,8 +14,9 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from pipelines.lib.files import atomic_write_text, file_lock
-from pipelines.lib.http import FetchError, HttpClient, redact_params
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.http import FetchError, HttpClient
+from pipelines.lib.redaction import redact_params
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 from pipelines.lib.credentials import require_credentials
 from pipelines.lib.date_window import iso_date

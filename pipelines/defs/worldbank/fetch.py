@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal
 
 from pipelines.lib.http import FetchError, HttpClient
-from pipelines.lib.snapshots import SnapshotDraft
+from pipelines.lib.snapshot_draft import SnapshotDraft
 from pipelines.lib.conditional_get import fetch_into_draft
 
 SOURCE = "worldbank"
