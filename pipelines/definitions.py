@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import os
 
 from dagster import Definitions, in_process_executor
 
 from pipelines.defs import alerts, domains
 from pipelines.lib.alerts import alert_webhook_from_env
+from pipelines.lib.config import offline_from_env
 from pipelines.lib.resources import HttpClientResource, LakeResource, SnapshotStoreResource, WarehouseResource
 
 # One folder per source id under pipelines/defs/; `warehouse` publishes what they stage.
@@ -46,4 +46,4 @@ def build_definitions(offline: bool = False) -> Definitions:
 
 
 # THREATWATCH_OFFLINE=1 makes the UI run from snapshots and samples too (demos, air-gapped analysts).
-defs = build_definitions(offline=os.environ.get("THREATWATCH_OFFLINE", "").lower() in ("1", "true", "yes"))
+defs = build_definitions(offline=offline_from_env())

@@ -15,9 +15,9 @@ from dagster import AssetCheckSeverity, AssetKey, AssetSelection, BetaWarning, D
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.domains import EVENT_SOURCES
-from pipelines.lib.config import paths_from_env
+from pipelines.lib.config import first_partition_env, paths_from_env
 from pipelines.lib.partition_staging import covered_partitions
-from pipelines.lib.source_spec import RANGE_END, RANGE_START, SnapshotConfig
+from pipelines.lib.source_spec import RANGE_END, RANGE_START, SnapshotConfig, run_rows
 from pipelines.lib.instance import cli_run_tags, persistent_instance
 from pipelines.lib.lake import Lake
 from pipelines.lib.reference import load_country_crosswalk
@@ -195,7 +195,7 @@ def _collect(summary: RunSummary, result) -> None:
         if key in seen:
             continue  # a range run materializes every partition with the same metadata
         seen.add(key)
-        summary.materialized.append((key, {k: getattr(v, "value", v) for k, v in mat.metadata.items()}))
+        summary.materialized.append((key, run_rows({k: getattr(v, "value", v) for k, v in mat.metadata.items()})))
     for evaluation in result.get_asset_check_evaluations():
         is_error = evaluation.severity == AssetCheckSeverity.ERROR
         summary.checks.append(
@@ -219,7 +219,10 @@ def partition_range_problem(source: str, start: str, end: str) -> str | None:
     unit = "month (YYYY-MM-01)" if spec.monthly else "day (YYYY-MM-DD)"
     for name, value in (("--start", start), ("--end", end)):
         if value not in keys:
-            return f"{source}: {name} {value} is not a partition; partitions are each {unit} from {keys[0]} to {keys[-1]}"
+            # They span the held data (docs/adr/0009): say how to reach further back.
+            earlier = f"; set {first_partition_env(source)} to start earlier" if value < keys[0] else ""
+            return (f"{source}: {name} {value} is not a partition; partitions are each {unit} from {keys[0]} "
+                    f"to {keys[-1]}{earlier}")
     if start > end:
         return f"{source}: --start {start} is after --end {end}"
     return None

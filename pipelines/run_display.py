@@ -19,6 +19,7 @@ from rich.table import Table
 
 from pipelines.lib.instance import dagster_home
 from pipelines.lib.progress import parse_progress
+from pipelines.lib.source_spec import run_rows
 from pipelines.lib.staged_tables import STAGED_TABLES
 from pipelines.run import RunSummary
 
@@ -122,7 +123,7 @@ class RunDisplay:
         if (run_id, key) in self._said:
             return
         self._said.add((run_id, key))
-        meta = _metadata(mat)
+        meta = run_rows(_metadata(mat))
         layer = mat.asset_key.path[0]
         if layer == "snapshot" and meta.get("how") == "skipped":
             self._print(f"  skipped   {key:<44} {meta.get('problem')}", style="yellow")

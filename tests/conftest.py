@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -12,6 +15,14 @@ import pytest
 from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 
 pytest_plugins = ["tests.fetch_fixtures"]
+
+# The event partitions are computed from the held data when the definitions load (docs/adr/0009), which is
+# at collection: load them from an empty home, live, with no first dates configured, so the pinned graph
+# (tests/test_definitions.py) is the same on every machine whatever its data/ holds.
+os.environ["THREATWATCH_HOME"] = tempfile.mkdtemp(prefix="threatwatch-import-home-")
+atexit.register(shutil.rmtree, os.environ["THREATWATCH_HOME"], ignore_errors=True)
+for _name in [n for n in os.environ if n == "THREATWATCH_OFFLINE" or n.endswith("_FIRST_PARTITION")]:
+    del os.environ[_name]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

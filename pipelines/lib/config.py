@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 # The repository's data/ folder: reference tables and bundled samples ship here.
@@ -70,3 +70,25 @@ def snapshot_retention_from_env() -> timedelta:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{SNAPSHOT_RETENTION_ENV}={raw!r} is not a whole number of days (1 or more)")
     return timedelta(days=int(raw))
+
+
+def offline_from_env() -> bool:
+    """THREATWATCH_OFFLINE=1: the UI's runs, like `--offline`, use snapshots and samples only."""
+    return os.environ.get("THREATWATCH_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def first_partition_env(source: str) -> str:
+    """The variable that sets an event source's first partition (docs/adr/0009)."""
+    return f"THREATWATCH_{source.upper()}_FIRST_PARTITION"
+
+
+def first_partition_from_env(source: str) -> date | None:
+    """THREATWATCH_<SOURCE>_FIRST_PARTITION as a date (YYYY-MM-DD; a monthly source uses its month), if set."""
+    name = first_partition_env(source)
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a date (YYYY-MM-DD)") from None

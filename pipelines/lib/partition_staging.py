@@ -15,9 +15,10 @@ from pipelines.lib.lake import UNDATED, Lake, PartitionedLake, partition_table
 from pipelines.lib.progress import ProgressLog
 from pipelines.lib.reference import load_country_crosswalk
 from pipelines.lib.resources import LakeResource, SnapshotStoreResource
+from pipelines.lib.held_partitions import held_coverage, newest_snapshots
 from pipelines.lib.snapshot_manifest import Manifest
-from pipelines.lib.snapshots import SnapshotStore, has_real, prefer_real
-from pipelines.lib.source_spec import INCREMENTAL_TAG, SnapshotConfig, SourceSpec, event_window
+from pipelines.lib.snapshots import SnapshotStore
+from pipelines.lib.source_spec import INCREMENTAL_TAG, ROWS_IN_RUN, SourceSpec, event_window
 from transforms.errors import SourceFormatError
 from transforms.quarantine import to_quarantine_records
 
@@ -26,13 +27,9 @@ def relevant_snapshots(store: SnapshotStore, lake: PartitionedLake, spec: Source
                        partitions: tuple[str, ...]) -> list[Manifest]:
     """Snapshots whose rows may fall in `partitions`: real ones (samples only while there are none), and
     of snapshots with the same file names only the newest (a re-fetched file supersedes its earlier copy)."""
-    manifests = store.list(spec.source)
-    newest: dict[tuple[str, ...], Manifest] = {}
-    for m in prefer_real(manifests, lambda m: m.origin):  # oldest first, so the newest wins
-        newest[tuple(sorted(f.name for f in m.files))] = m
     wanted = set(partitions)
     chosen = []
-    for m in sorted(newest.values(), key=lambda m: m.snapshot_id):
+    for m in newest_snapshots(store.list(spec.source)):
         covered = spec.file_partitions([f.name for f in m.files])
         if covered is None:
             covered = lake.coverage(m.snapshot_id)
@@ -116,22 +113,7 @@ def _stage_snapshot(spec: SourceSpec, store: SnapshotStore, lake: Lake, plake: P
 
 def covered_partitions(spec: SourceSpec, store: SnapshotStore, lake: Lake, crosswalk: pl.DataFrame) -> list[str]:
     """The partitions the held snapshots (or, with none, the bundled samples) fill: what an offline run stages."""
-    plake = PartitionedLake(lake, spec.table.name)
-    if has_real(store.list(spec.source)):
-        groups = [([store.file_path(m, f.name) for f in m.files], m) for m in
-                  relevant_snapshots(store, plake, spec, tuple(spec.partitions_def.get_partition_keys()))]
-    else:
-        groups = [(files, None) for files in spec.samples(SnapshotConfig())]
-    keys: set[str] = set()
-    for files, manifest in groups:
-        known = spec.file_partitions([f.name for f in files])
-        if known is None and manifest is not None:
-            known = plake.coverage(manifest.snapshot_id)
-        if known is None:
-            frame, _ = spec.read(files, crosswalk, manifest)
-            known = frame.select(spec.partition_key(spec.partition_column)).to_series().drop_nulls().unique().to_list()
-        keys.update(known)
-    return sorted(keys & set(spec.partitions_def.get_partition_keys()))
+    return sorted(set(held_coverage(spec, store, lake, crosswalk)) & set(spec.partitions_def.get_partition_keys()))
 
 
 def build_partitioned_staging_asset(spec: SourceSpec) -> AssetsDefinition:
@@ -156,8 +138,11 @@ def build_partitioned_staging_asset(spec: SourceSpec) -> AssetsDefinition:
         filled = sorted(p for p, by_snapshot in counts.items() if by_snapshot)
         latest = filled[-1] if filled else None
         preview = lake.lake().read(partition_table(spec.table.name, latest), max(counts[latest])) if latest else None
+        for partition, by_snapshot in counts.items():  # a range run's partitions each say their own rows
+            context.add_asset_metadata({"dagster/row_count": sum(by_snapshot.values()),
+                                        "snapshots": MetadataValue.json(sorted(by_snapshot))}, partition_key=partition)
         return MaterializeResult(metadata={
-            "dagster/row_count": rows,
+            ROWS_IN_RUN: rows,
             "quarantined_rows": quarantined,
             "mode": "incremental" if incremental else "replace",
             "partitions": len(window.partitions),

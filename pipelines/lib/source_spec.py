@@ -29,6 +29,14 @@ from pipelines.lib.validation import Expect
 INCREMENTAL_TAG = "threatwatch/incremental"
 # The tags of a single-run backfill over a partition range (Dagster's own names).
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# A range run's staged rows over all its partitions; each partition's materialization has its own row count
+# (an empty partition says 0, never the run's total).
+ROWS_IN_RUN = "rows_in_run"
+
+
+def run_rows(metadata: dict) -> dict:
+    """A staging materialization's metadata with `dagster/row_count` of the whole run, for a run summary."""
+    return {**metadata, "dagster/row_count": metadata[ROWS_IN_RUN]} if ROWS_IN_RUN in metadata else metadata
 
 
 class SnapshotConfig(Config):

@@ -7,6 +7,7 @@ import polars as pl
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.lib.acquire import commit_event_snapshot
+from pipelines.lib.held_partitions import partitions_at_the_data
 from pipelines.lib.source_assets import build_source_assets
 from pipelines.lib.source_spec import FetchRequest, SourceSpec, StagedOutput, page_order, sample_dir_files
 from pipelines.lib.snapshot_manifest import Manifest
@@ -18,7 +19,7 @@ from transforms.errors import SourceFormatError
 
 SOURCE = "acled"
 # ACLED's oldest data (Africa) starts in 1997; the current month is open and revised weekly.
-PARTITIONS = MonthlyPartitionsDefinition(start_date="1997-01-01", end_offset=1)
+HISTORY = MonthlyPartitionsDefinition(start_date="1997-01-01", end_offset=1)
 
 
 def read_acled_files(files: list[Path], crosswalk: pl.DataFrame, manifest: Manifest) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -55,10 +56,13 @@ ACLED = SourceSpec(
     outputs=(StagedOutput(STG_ACLED_EVENT, "ACLED events by month of event_date: ISO numeric resolved, fatalities as "
                           "published.", lambda frame, previous: (*event_suite(SOURCE, 1997, frame), "")),),
     fresh_days=8,  # ACLED publishes weekly
-    partitions_def=PARTITIONS,
+    partitions_def=HISTORY,
     partition_column="event_date",
     read=read_acled_files,
 )
 
-SPEC = ACLED
+# The partitions span the held data (or THREATWATCH_ACLED_FIRST_PARTITION on), not the publisher's
+# whole history: docs/adr/0009.
+SPEC = partitions_at_the_data(ACLED)
+PARTITIONS = SPEC.partitions_def
 ASSETS, CHECKS = build_source_assets(SPEC)

@@ -19,9 +19,10 @@ acled_job = define_asset_job("acled_job", selection=AssetSelection.assets(*acled
 def acled_weekly(context: ScheduleEvaluationContext):
     today = context.scheduled_execution_time.date()
     this_month = month_start(today)
-    last_month = month_start(this_month - timedelta(days=1))
+    # Never before the first partition (they start at the held data: docs/adr/0009).
+    last_month = max(month_start(this_month - timedelta(days=1)).isoformat(), acled.PARTITIONS.get_first_partition_key())
     return RunRequest(run_key=today.isoformat(),
-                      tags={RANGE_START: last_month.isoformat(), RANGE_END: this_month.isoformat()})
+                      tags={RANGE_START: last_month, RANGE_END: this_month.isoformat()})
 
 
 JOBS, SCHEDULES, SENSORS = [acled_job], [acled_weekly], []

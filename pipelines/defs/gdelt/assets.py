@@ -12,6 +12,7 @@ import polars as pl
 from dagster import DailyPartitionsDefinition
 
 from pipelines.lib.acquire import commit_event_snapshot
+from pipelines.lib.held_partitions import partitions_at_the_data
 from pipelines.lib.source_assets import build_source_assets
 from pipelines.lib.source_spec import FetchRequest, PartialFetchError, SourceSpec, StagedOutput, sample_dir_files
 from pipelines.lib.config import SAMPLES_DIR
@@ -27,7 +28,7 @@ from transforms.errors import SourceFormatError
 
 SOURCE = "gdelt"
 # GDELT 2.0's first export file is 2015-02-18 23:00 UTC; today's partition fills every 15 minutes.
-PARTITIONS = DailyPartitionsDefinition(start_date="2015-02-18", end_offset=1)
+HISTORY = DailyPartitionsDefinition(start_date="2015-02-18", end_offset=1)
 _STAMP = re.compile(r"^(\d{14})\.export\.CSV(\.zip)?$", re.IGNORECASE)  # as listed, or unzipped by hand
 
 
@@ -103,12 +104,15 @@ GDELT = SourceSpec(
     outputs=(StagedOutput(STG_GDELT_EVENT, "GDELT media-coded events by day added: CAMEO codes as text, FIPS resolved "
                           "to ISO3.", lambda frame, previous: (*gdelt_suite(frame, NO_COUNTRY_FIPS), "")),),
     fresh_days=1,
-    partitions_def=PARTITIONS,
+    partitions_def=HISTORY,
     partition_column="date_added",
     read=read_gdelt_files,
     file_partitions=lambda names: sorted({d for n in names if (d := export_day(n))}) or None,
     sample_params=sample_params,
 )
 
-SPEC = GDELT
+# The partitions span the held data (or THREATWATCH_GDELT_FIRST_PARTITION on), not the publisher's
+# whole history: docs/adr/0009.
+SPEC = partitions_at_the_data(GDELT)
+PARTITIONS = SPEC.partitions_def
 ASSETS, CHECKS = build_source_assets(SPEC)

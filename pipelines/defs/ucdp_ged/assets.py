@@ -9,6 +9,7 @@ import polars as pl
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.lib.acquire import commit_event_snapshot
+from pipelines.lib.held_partitions import partitions_at_the_data
 from pipelines.lib.source_assets import build_source_assets
 from pipelines.lib.source_spec import FetchRequest, SourceSpec, StagedOutput, page_order, sample_dir_files
 from pipelines.lib.snapshot_manifest import Manifest
@@ -32,7 +33,7 @@ SOURCE = "ucdp_ged"
 DEFAULT_VERSION = "25.1"  # the yearly release a bulk or API run reads unless config says otherwise
 BULK_URL_ENV = "THREATWATCH_UCDP_GED_BULK_URL"  # the bulk download site (or a mirror); the API is THREATWATCH_UCDP_GED_URL
 # UCDP's first GED year; a month's events are final a year later and candidates a month later.
-PARTITIONS = MonthlyPartitionsDefinition(start_date="1989-01-01", end_offset=0)
+HISTORY = MonthlyPartitionsDefinition(start_date="1989-01-01", end_offset=0)
 
 
 def read_ucdp_ged_files(files: list[Path], crosswalk: pl.DataFrame, manifest: Manifest) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -107,10 +108,13 @@ UCDP_GED = SourceSpec(
     outputs=(StagedOutput(STG_UCDP_GED_EVENT, "UCDP GED events by month of date_start: deaths best/low/high, GW codes "
                           "resolved, release kept.", lambda frame, previous: (*ucdp_ged_suite(frame), "")),),
     fresh_days=45,  # a candidate release every month
-    partitions_def=PARTITIONS,
+    partitions_def=HISTORY,
     partition_column="event_date",
     read=read_ucdp_ged_files,
 )
 
-SPEC = UCDP_GED
+# The partitions span the held data (or THREATWATCH_UCDP_GED_FIRST_PARTITION on), not the publisher's
+# whole history: docs/adr/0009.
+SPEC = partitions_at_the_data(UCDP_GED)
+PARTITIONS = SPEC.partitions_def
 ASSETS, CHECKS = build_source_assets(SPEC)

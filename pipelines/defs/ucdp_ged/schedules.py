@@ -28,7 +28,9 @@ def ucdp_candidate_monthly(context: ScheduleEvaluationContext):
 def ucdp_ged_yearly(context: ScheduleEvaluationContext):
     year = context.scheduled_execution_time.year
     version = f"{year % 100}.1"
-    return RunRequest(run_key=version, tags={RANGE_START: "1989-01-01", RANGE_END: f"{year - 1}-12-01"},
+    # From the first partition: the partitions start at the held data unless configured earlier (docs/adr/0009).
+    first = ucdp_ged.PARTITIONS.get_first_partition_key()
+    return RunRequest(run_key=version, tags={RANGE_START: first, RANGE_END: f"{year - 1}-12-01"},
                       run_config={"ops": {"snapshot__ucdp_ged": {"config": {"format": "bulk", "version": version}}}})
 
 
