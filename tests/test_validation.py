@@ -18,10 +18,11 @@ from pipelines.lib.validation import (
     Expect,
     ExpectationOutcome,
     ValidationReport,
-    _jsonable,
+    columns_for_gx,
     row_count_bounds,
     run_suite,
 )
+from pipelines.lib.validation_report import jsonable as _jsonable
 
 ROW_COLUMNS = {
     "suite",
@@ -264,6 +265,24 @@ def test_polars_dtypes_through_pandas() -> None:
     assert samples == [[7], [False], ["z"], [], ["2031-06-01"]]
     assert [o.success for o in report.outcomes[5:]] == [False, False, False, True, False]
     assert isinstance(samples[0][0], int)
+
+
+def test_gx_sees_only_the_named_columns_widened_to_64_bits() -> None:
+    frame = pl.DataFrame({"a": pl.Series([1, 2], dtype=pl.Int8), "b": pl.Series([0.5, 1.5], dtype=pl.Float32),
+                          "c": ["x", "y"], "unused": [True, False]})
+    suite = [Expect("expect_column_values_to_be_between", {"column": "a", "min_value": 0}),
+             Expect("expect_column_pair_values_a_to_be_greater_than_b", {"column_A": "b", "column_B": "a"}),
+             Expect("expect_compound_columns_to_be_unique", {"column_list": ["c", "a"]}),
+             row_count_bounds(2)]
+    slim = columns_for_gx(frame, suite)
+    assert slim.schema == pl.Schema({"a": pl.Int64, "b": pl.Float64, "c": pl.Utf8})
+    assert slim["b"].to_list() == [0.5, 1.5]
+    # a row count alone still counts every row; a table-wide expectation sees every column
+    assert columns_for_gx(frame, [row_count_bounds(2)]).shape == (2, 1)
+    assert columns_for_gx(frame, suite + [Expect("expect_table_column_count_to_equal", {"value": 4})]).width == 4
+    conditional = Expect("expect_column_values_to_not_be_null",
+                         {"column": "c", "row_condition": 'unused == True', "condition_parser": "pandas"})
+    assert columns_for_gx(frame, [conditional]).width == 4
 
 
 def test_empty_frame() -> None:

@@ -19,6 +19,7 @@ from pipelines.lib.held_partitions import held_coverage, newest_snapshots
 from pipelines.lib.snapshot_manifest import Manifest
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.source_spec import INCREMENTAL_TAG, ROWS_IN_RUN, SourceSpec, event_window
+from pipelines.lib.validation import warm_up
 from transforms.errors import SourceFormatError
 from transforms.quarantine import to_quarantine_records
 
@@ -129,6 +130,7 @@ def build_partitioned_staging_asset(spec: SourceSpec) -> AssetsDefinition:
         description=spec.outputs[0].description,
     )
     def staging_asset(context: AssetExecutionContext, snapshots: SnapshotStoreResource, lake: LakeResource):
+        warm_up()  # the blocking GX check runs next in this process: GX imports while Polars stages
         window = event_window(context)
         incremental = context.run.tags.get(INCREMENTAL_TAG) == "true"
         counts, quarantined = stage_window(spec, snapshots.store(), lake.lake(), window.partitions,
