@@ -22,7 +22,7 @@ from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.gdelt.fetch import fetch_gdelt_export, fetch_gdelt_file_list, gdelt_exports_between
 from pipelines.lib.staged_tables import STG_GDELT_EVENT
 from pipelines.defs.gdelt.checks import gdelt_suite
-from transforms.conflict_events.gdelt import NO_COUNTRY_FIPS, read_gdelt_export, read_gdelt_export_zip
+from transforms.conflict_events.gdelt import read_gdelt_export, read_gdelt_export_zip
 from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 from transforms.errors import SourceFormatError
 
@@ -102,7 +102,7 @@ GDELT = SourceSpec(
     fetch=fetch_gdelt,
     samples=lambda config: [[p] for p in sample_dir_files(SOURCE) if export_day(p.name)],
     outputs=(StagedOutput(STG_GDELT_EVENT, "GDELT media-coded events by day added: CAMEO codes as text, FIPS resolved "
-                          "to ISO3.", lambda frame, previous: (*gdelt_suite(frame, NO_COUNTRY_FIPS), "")),),
+                          "to ISO3.", lambda frame, previous: (*gdelt_suite(frame), "")),),
     fresh_days=1,
     partitions_def=HISTORY,
     partition_column="date_added",
