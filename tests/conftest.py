@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import polars as pl
 import pytest
 
+from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 
 pytest_plugins = ["tests.fetch_fixtures"]
@@ -41,6 +43,18 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home))
         yield home
+
+
+@pytest.fixture(scope="session")
+def crosswalk() -> pl.DataFrame:
+    """The committed country crosswalk (a frame: tests cannot change it for each other)."""
+    return load_country_crosswalk()
+
+
+@pytest.fixture(scope="session")
+def aliases() -> pl.DataFrame:
+    """The committed country alias table."""
+    return load_country_aliases()
 
 
 @pytest.fixture

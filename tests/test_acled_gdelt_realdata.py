@@ -13,7 +13,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lib.reference import load_country_crosswalk
 from tests.conftest import shared_path
 from transforms.conflict_events.acled import read_acled_csv
 from transforms.conflict_events.cameo import (
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.realdata
 UTC = timezone.utc
 GDELT_ROWS = {"20250104161500": 509, "20250104163000": 869, "20250104164500": 750, "20250104170000": 795}
 CODE_COLUMNS = ("EventCode", "EventBaseCode", "EventRootCode")
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
 
 
 # --- ACLED ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lib.reference import load_country_crosswalk
 from transforms.conflict_events.acled import (
     ACLED_COLUMNS,
     EXTRA_SCHEMA,
@@ -25,11 +24,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "acled"
 EXPORT = SAMPLES / "acled_export_2024.csv"
 PAGES = sorted((SAMPLES / "api").glob("acled_read_page*.json"))
 STAGED_SCHEMA = pl.Schema({**EVENT_COLUMNS, **EXTRA_SCHEMA})
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
 
 
 def event(**values: str) -> dict[str, str]:

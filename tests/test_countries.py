@@ -8,7 +8,6 @@ import pytest
 from pipelines.lib.reference import (
     ALIASES_CSV,
     COUNTRIES_CSV,
-    load_country_aliases,
     load_country_crosswalk,
     read_coco_table,
     rebuild_country_crosswalk,
@@ -294,16 +293,6 @@ def test_unmapped_names_are_named_sorted_and_distinct(small):
 
 
 # --- the committed reference files ---------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
-
-
-@pytest.fixture(scope="module")
-def aliases() -> pl.DataFrame:
-    return load_country_aliases()
-
 
 def test_committed_countries_csv_is_what_rebuild_writes(tmp_path):
     rebuilt = rebuild_country_crosswalk(tmp_path / "countries.csv")

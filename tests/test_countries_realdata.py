@@ -10,7 +10,6 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from transforms.reference.countries import resolve_country_codes, resolve_country_names, unmapped_country_names
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -22,16 +21,6 @@ pytestmark = [
 
 # SIPRI lists the EU as a row of its own in the 2023-2025 releases: an aggregate, not a country.
 SIPRI_NON_COUNTRIES = {"European Union"}
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
-
-
-@pytest.fixture(scope="module")
-def aliases() -> pl.DataFrame:
-    return load_country_aliases()
 
 
 def names_frame(names) -> pl.DataFrame:

@@ -33,11 +33,6 @@ DCID_NAMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
-
-
 # --- CISA KEV ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

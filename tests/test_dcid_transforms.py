@@ -16,7 +16,7 @@ import pytest
 from openpyxl.writer.excel import ExcelWriter
 
 from pipelines.lib.config import REFERENCE_DIR
-from pipelines.lib.reference import COW_CODES_CSV, load_country_crosswalk
+from pipelines.lib.reference import COW_CODES_CSV
 from transforms.cyber_incidents.dcid import QUARANTINE_ROWS_SCHEMA, read_dcid_xlsx
 from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INCIDENT_TYPES, INITIATOR_SCHEMA, TARGET_SCHEMA
 from transforms.errors import SourceFormatError
@@ -113,11 +113,6 @@ def test_committed_sample_is_what_the_generator_writes():
     assert (SAMPLE_DIR / FILE_NAME).read_bytes() == workbook_bytes(build_workbook()), (
         "run python -m tests.test_dcid_transforms")
     assert [p.name for p in SAMPLE_DIR.iterdir()] == [FILE_NAME]
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lib.reference import load_cameo_event_codes, load_country_crosswalk
+from pipelines.lib.reference import load_cameo_event_codes
 from transforms.conflict_events.cameo import (
     EVENTCODES_SCHEMA,
     build_cameo_eventcodes,
@@ -40,11 +40,6 @@ SAMPLES = REPO / "data" / "samples"
 GDELT_SAMPLES = SAMPLES / "gdelt"
 SAMPLE_ZIPS = sorted(GDELT_SAMPLES.glob("*.export.CSV.zip"))
 UTC = timezone.utc
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
 
 
 def gdelt_row(**values: str) -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lib.reference import load_country_crosswalk
 from tests.conftest import shared_path
 from transforms.conflict_events.schema import EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import read_ucdp_acd_csv
@@ -29,11 +28,6 @@ DEATH_PARTS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
 
 def ucdp(name: str) -> Path:
     return shared_path("conflict_events", "ucdp", name)
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
 
 
 def dict_rows(path: Path) -> list[dict[str, str]]:

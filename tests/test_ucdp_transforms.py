@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.lib.reference import load_country_crosswalk
 from transforms.conflict_events.schema import DATE_PRECISIONS, EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import (
     ACD_SCHEMA,
@@ -38,11 +37,6 @@ HDX_SAMPLE = SAMPLES / "ucdp_ged" / "conflict_data_syr.csv"
 API_SAMPLES = sorted((SAMPLES / "ucdp_ged" / "api").glob("*.json"))
 ACD_SAMPLE = SAMPLES / "ucdp_acd" / "UcdpPrioConflict_v25_1.csv"
 LAYOUT_COLUMNS = ["release", "source_file"]  # the only columns that may differ between layouts of one release
-
-
-@pytest.fixture(scope="module")
-def crosswalk() -> pl.DataFrame:
-    return load_country_crosswalk()
 
 
 def dict_rows(path: Path) -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from transforms.errors import SourceFormatError
@@ -26,3 +27,18 @@ def read_csv_rows(path: Path, source: str, expected: str) -> list[list[str]]:
     if not rows:
         raise SourceFormatError(source, path.name, "empty file")
     return rows
+
+
+def blank_to_none(value: str | None) -> str | None:
+    """A CSV cell stripped, or None when nothing is left."""
+    value = (value or "").strip()
+    return value or None
+
+
+def row_record(header: list[str], row: list[str], number: int) -> str:
+    """A row as JSON keyed by the header (extra fields under _extra, its number under _row), for quarantine."""
+    record: dict[str, object] = dict(zip(header, row))
+    if len(row) > len(header):
+        record["_extra"] = row[len(header):]
+    record["_row"] = number
+    return json.dumps(record, ensure_ascii=False)

@@ -26,14 +26,13 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA
-from transforms.csv_rows import read_csv_rows
+from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
+from transforms.csv_rows import blank_to_none, read_csv_rows, row_record
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import normalize_country_name, resolve_country_names
 
@@ -81,16 +80,6 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _URL = re.compile(r"https?://", re.IGNORECASE)
 _QUALIFIER = re.compile(r"(?i)(the|(.+ )?of( the)?|(.+ )?rep\.|province of .+)")
 _TOKEN = re.compile(r"[^\W_]+(?:[.'\u2019-][^\W_]+)*\.?")
-
-
-@dataclass(frozen=True)
-class CfrTables:
-    """Staged CFR rows in the schema.py shapes, plus the rows set aside."""
-
-    incidents: pl.DataFrame
-    initiators: pl.DataFrame
-    targets: pl.DataFrame
-    quarantine: pl.DataFrame
 
 
 def _fail(file: str, problem: str) -> SourceFormatError:
@@ -154,19 +143,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "untitled"
 
 
-def _record(header: list[str], row: list[str], number: int) -> str:
-    record: dict[str, object] = dict(zip(header, row))
-    if len(row) > len(header):
-        record["_extra"] = row[len(header):]
-    record["_row"] = number
-    return json.dumps(record, ensure_ascii=False)
-
-
-def _blank(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
 def _accepted(header: list[str], rows: list[list[str]], file: str, quarantine_garbled: bool):
     """(number, fields, date) of the rows kept, and quarantine rows for the others."""
     kept, quarantine, seen = [], [], {}
@@ -192,7 +168,7 @@ def _accepted(header: list[str], rows: list[list[str]], file: str, quarantine_ga
         if reason is None and tuple(row) in seen:
             reason = f"duplicate of row {seen[tuple(row)]}"
         if reason is not None:
-            quarantine.append({"source_file": file, "reason": reason, "record": _record(header, row, number)})
+            quarantine.append({"source_file": file, "reason": reason, "record": row_record(header, row, number)})
             continue
         seen[tuple(row)] = number
         kept.append((number, field, day))
@@ -222,12 +198,12 @@ def _read_file(path: Path, quarantine_garbled: bool) -> tuple[list[dict], list[d
         incident_id = f"{SOURCE}:{key}"
         incidents.append({
             "incident_id": incident_id, "source": SOURCE, "source_incident_id": key,
-            "title": _blank(field["Title"]), "description": _blank(field["Description"]),
+            "title": blank_to_none(field["Title"]), "description": blank_to_none(field["Description"]),
             "start_date": day, "date_precision": "day" if day else None,
             "end_date": None, "end_date_precision": None,
             "incident_types_raw": list(dict.fromkeys(_parts(field["Type"]))), "source_file": path.name,
         })
-        actor = _blank(field["Affiliations"])
+        actor = blank_to_none(field["Affiliations"])
         sponsors = split_sponsors(field["Sponsor"])
         initiators += [
             {"incident_id": incident_id, "country_raw": s, "iso3": None, "actor": actor, "actor_type": "state",
@@ -237,19 +213,19 @@ def _read_file(path: Path, quarantine_garbled: bool) -> tuple[list[dict], list[d
         if not sponsors and actor:
             initiators.append({"incident_id": incident_id, "country_raw": None, "iso3": None, "actor": actor,
                                "actor_type": None, "attribution_basis": AFFILIATION_BASIS})
-        victims = _blank(field["Victims"])
+        victims = blank_to_none(field["Victims"])
         sectors = list(dict.fromkeys(_parts(field["Category"]))) or ([None] if victims else [])
         targets += [{"incident_id": incident_id, "country_raw": victims, "iso3": None, "sector": s} for s in sectors]
     return incidents, initiators, targets, quarantine
 
 
-def read_cfr_snapshot(files: list[Path], *, quarantine_garbled: bool = True) -> CfrTables:
-    """Parse CFR export CSVs into CfrTables (target country_raw = the raw Victims text until stage_cfr)."""
+def read_cfr_snapshot(files: list[Path], *, quarantine_garbled: bool = True) -> IncidentTables:
+    """Parse CFR export CSVs into IncidentTables (target country_raw = the raw Victims text until stage_cfr)."""
     parts = [_read_file(Path(p), quarantine_garbled) for p in files]
     if not parts:
         raise _fail("no files", "a CFR snapshot needs at least one export CSV")
     incidents, initiators, targets, quarantine = ([row for part in parts for row in part[i]] for i in range(4))
-    return CfrTables(
+    return IncidentTables(
         incidents=pl.DataFrame(incidents, schema=INCIDENT_SCHEMA, orient="row"),
         initiators=pl.DataFrame(initiators, schema=INITIATOR_SCHEMA, orient="row"),
         targets=pl.DataFrame(targets, schema=TARGET_SCHEMA, orient="row"),
@@ -306,7 +282,7 @@ def find_country_names(
     return list(dict.fromkeys(found))
 
 
-def stage_cfr(tables: CfrTables, aliases: pl.DataFrame, crosswalk: pl.DataFrame) -> CfrTables:
+def stage_cfr(tables: IncidentTables, aliases: pl.DataFrame, crosswalk: pl.DataFrame) -> IncidentTables:
     """Resolve sponsors to iso3 and turn each Victims text into one target row per named country."""
     years = tables.incidents.select("incident_id", pl.col("start_date").dt.year().cast(pl.Int32).alias("_year"))
     initiators = resolve_country_names(
@@ -331,7 +307,7 @@ def stage_cfr(tables: CfrTables, aliases: pl.DataFrame, crosswalk: pl.DataFrame)
     targets = targets.unique(
         subset=["incident_id", "sector", pl.coalesce("iso3", "country_raw")], keep="first", maintain_order=True
     )
-    return CfrTables(
+    return IncidentTables(
         incidents=tables.incidents,
         initiators=initiators.cast(dict(INITIATOR_SCHEMA)),
         targets=targets.cast(dict(TARGET_SCHEMA)),

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import openpyxl
 import polars as pl
 
-from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA
+from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_codes
 from transforms.zip_member import WORKBOOK_LIMITS, check_zip_container
@@ -66,16 +65,6 @@ QUARANTINE_ROWS_SCHEMA = pl.Schema(
         "reason": pl.Utf8,
     }
 )
-
-
-@dataclass(frozen=True)
-class DcidTables:
-    """One DCID workbook staged: incidents, their initiator and target states, and the rows refused."""
-
-    incidents: pl.DataFrame
-    initiators: pl.DataFrame
-    targets: pl.DataFrame
-    quarantine: pl.DataFrame
 
 
 def _fail(file: str, problem: str) -> SourceFormatError:
@@ -191,7 +180,7 @@ def _resolve(frame: pl.DataFrame, crosswalk: pl.DataFrame | None) -> pl.DataFram
     return resolve_country_codes(frame, "country_raw", crosswalk, "cow_code", year_col="year")
 
 
-def read_dcid_xlsx(path: Path | bytes, file_name: str, crosswalk: pl.DataFrame | None = None) -> DcidTables:
+def read_dcid_xlsx(path: Path | bytes, file_name: str, crosswalk: pl.DataFrame | None = None) -> IncidentTables:
     """Stage sheet 1 of a DCID 2.0 workbook in sheet order; with a crosswalk, COW codes resolve to iso3 (else null)."""
     staged, refused, seen = [], [], set()
     for sheet_row, row in _rows(path, file_name):
@@ -240,7 +229,7 @@ def read_dcid_xlsx(path: Path | bytes, file_name: str, crosswalk: pl.DataFrame |
             {k: f"{k}: {v}" for k, v in TARGET_TYPES.items()}, return_dtype=pl.Utf8
         ).alias("sector")
     ).select(TARGET_SCHEMA.names())
-    return DcidTables(
+    return IncidentTables(
         incidents=incidents,
         initiators=initiators.cast(dict(INITIATOR_SCHEMA)),
         targets=targets.cast(dict(TARGET_SCHEMA)),

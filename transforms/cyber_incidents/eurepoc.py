@@ -24,16 +24,15 @@ field to go by):
 from __future__ import annotations
 
 import ast
-import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA
-from transforms.csv_rows import read_csv_rows
+from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
+from transforms.csv_rows import blank_to_none, read_csv_rows, row_record
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_names
 
@@ -72,16 +71,6 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTHS = ("January February March April May June July August September October November December").split()
 
 
-@dataclass(frozen=True)
-class EurepocTables:
-    """Staged EuRepoC rows in the schema.py shapes, plus the rows set aside."""
-
-    incidents: pl.DataFrame
-    initiators: pl.DataFrame
-    targets: pl.DataFrame
-    quarantine: pl.DataFrame
-
-
 def is_expected_null_country(label: str | None) -> bool:
     """True for a label that names no state (Unknown, Not available, a region, an organisation)."""
     return label is not None and (label in EXPECTED_NULL_COUNTRY_LABELS or label.endswith(_REGION_SUFFIX))
@@ -111,19 +100,6 @@ def _kind(header: list[str], file: str) -> str:
     if missing:
         raise _fail(file, f"{kind} file lacks column {missing[0]!r}")
     return kind
-
-
-def _blank(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
-def _record(header: list[str], row: list[str], number: int) -> str:
-    record: dict[str, object] = dict(zip(header, row))
-    if len(row) > len(header):
-        record["_extra"] = row[len(header):]
-    record["_row"] = number
-    return json.dumps(record, ensure_ascii=False)
 
 
 def _literal(value: str, column: str, incident: str, file: str, nested: bool = False) -> list:
@@ -185,20 +161,27 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if value else None
 
 
+def _quarantined(file: str, reason: str, header: list[str], row: list[str], number: int) -> dict:
+    return {"source_file": file, "reason": reason, "record": row_record(header, row, number)}
+
+
+def _whole_rows(header: list[str], rows: list[list[str]], file: str, quarantine: list[dict]) -> Iterator[tuple[int, list[str]]]:
+    """(number, row) of each row with as many fields as the header; the others go to quarantine as they pass."""
+    for number, row in enumerate(rows, 1):
+        if len(row) == len(header):
+            yield number, row
+        else:
+            quarantine.append(_quarantined(file, f"expected {len(header)} fields, found {len(row)}", header, row, number))
+
+
 def _global(header: list[str], rows: list[list[str]], file: str) -> tuple[list[dict], list[dict], list[dict]]:
     """Incident rows, plus the parsed Global lists (for the single-file case) and quarantine rows."""
     quarantine: list[dict] = []
     by_id: dict[str, list[tuple[int, list[str]]]] = {}
-    for number, row in enumerate(rows, 1):
-        def reject(reason: str) -> None:
-            quarantine.append({"source_file": file, "reason": reason, "record": _record(header, row, number)})
-
-        if len(row) != len(header):
-            reject(f"expected {len(header)} fields, found {len(row)}")
-            continue
+    for number, row in _whole_rows(header, rows, file, quarantine):
         incident = row[header.index("ID")].strip()
         if not _ID.fullmatch(incident):
-            reject("ID is not a whole number")
+            quarantine.append(_quarantined(file, "ID is not a whole number", header, row, number))
             continue
         by_id.setdefault(incident, []).append((number, row))
     incidents, parsed = [], []
@@ -208,15 +191,14 @@ def _global(header: list[str], rows: list[list[str]], file: str) -> tuple[list[d
             identical = all(r == row for _, r in copies)
             keep = copies[1:] if identical else copies
             reason = "duplicate of an earlier row with the same ID" if identical else "ID repeated with different content"
-            quarantine += [{"source_file": file, "reason": reason, "record": _record(header, r, n)} for n, r in keep]
+            quarantine += [_quarantined(file, reason, header, r, n) for n, r in keep]
             if not identical:
                 continue
         field = dict(zip(header, row))
         try:
             start, end = _date(field["start_date"]), _date(field["end_date"])
         except ValueError as e:
-            quarantine.append({"source_file": file, "reason": f"unreadable date {e.args[0]!r} (not YYYY-MM-DD)",
-                               "record": _record(header, row, number)})
+            quarantine.append(_quarantined(file, f"unreadable date {e.args[0]!r} (not YYYY-MM-DD)", header, row, number))
             continue
         text = f"{field['name']}\n{field['description']}"
         lists = {
@@ -228,8 +210,8 @@ def _global(header: list[str], rows: list[list[str]], file: str) -> tuple[list[d
             "incident_id": f"{SOURCE}:{incident}",
             "source": SOURCE,
             "source_incident_id": incident,
-            "title": _blank(field["name"]),
-            "description": _blank(field["description"]),
+            "title": blank_to_none(field["name"]),
+            "description": blank_to_none(field["description"]),
             "start_date": start,
             "date_precision": date_precision(start, text),
             "end_date": end,
@@ -253,8 +235,8 @@ def _initiators_from_global(parsed: dict) -> list[dict]:
         countries, actors = [None] * len(names), list(names)
         categories = _aligned(parsed["initiator_category"], len(names))
     return [
-        {"incident_id": f"{SOURCE}:{parsed['id']}", "country_raw": _blank(c), "iso3": None, "actor": _blank(a),
-         "actor_type": _lower(_blank(t)), "attribution_basis": basis}
+        {"incident_id": f"{SOURCE}:{parsed['id']}", "country_raw": blank_to_none(c), "iso3": None, "actor": blank_to_none(a),
+         "actor_type": _lower(blank_to_none(t)), "attribution_basis": basis}
         for c, a, t in zip(countries, actors, categories)
     ]
 
@@ -272,7 +254,7 @@ def _targets_from_global(parsed: dict) -> list[dict] | None:
     else:
         return None
     return [
-        {"incident_id": f"{SOURCE}:{parsed['id']}", "country_raw": _blank(c), "iso3": None, "sector": _blank(s)}
+        {"incident_id": f"{SOURCE}:{parsed['id']}", "country_raw": blank_to_none(c), "iso3": None, "sector": blank_to_none(s)}
         for c, s in pairs
     ]
 
@@ -283,31 +265,25 @@ def _long_rows(
     """Initiator or target rows of an Attribution or Receiver file, and the rows of no kept incident."""
     out, quarantine = [], []
     key = "incident_ID" if kind == "attribution" else "ID"
-    for number, row in enumerate(rows, 1):
-        def reject(reason: str) -> None:
-            quarantine.append({"source_file": file, "reason": reason, "record": _record(header, row, number)})
-
-        if len(row) != len(header):
-            reject(f"expected {len(header)} fields, found {len(row)}")
-            continue
+    for number, row in _whole_rows(header, rows, file, quarantine):
         field = dict(zip(header, row))
         incident = field[key].strip()
         if incident in rejected:
-            reject("belongs to a quarantined incident")
+            quarantine.append(_quarantined(file, "belongs to a quarantined incident", header, row, number))
             continue
         if incident not in kept:
-            reject("no incident with this ID in the Global file")
+            quarantine.append(_quarantined(file, "no incident with this ID in the Global file", header, row, number))
             continue
         if kind == "attribution":
             out.append({
-                "incident_id": f"{SOURCE}:{incident}", "country_raw": _blank(field["attributed_initiator_country"]),
-                "iso3": None, "actor": _blank(field["attributed_initiator"]),
-                "actor_type": _lower(_blank(field["attributed_initiator_category"])),
-                "attribution_basis": _blank(field["attribution_basis"]),
+                "incident_id": f"{SOURCE}:{incident}", "country_raw": blank_to_none(field["attributed_initiator_country"]),
+                "iso3": None, "actor": blank_to_none(field["attributed_initiator"]),
+                "actor_type": _lower(blank_to_none(field["attributed_initiator_category"])),
+                "attribution_basis": blank_to_none(field["attribution_basis"]),
             })
         else:
-            out.append({"incident_id": f"{SOURCE}:{incident}", "country_raw": _blank(field["receiver_country"]),
-                        "iso3": None, "sector": _blank(field["receiver_category"])})
+            out.append({"incident_id": f"{SOURCE}:{incident}", "country_raw": blank_to_none(field["receiver_country"]),
+                        "iso3": None, "sector": blank_to_none(field["receiver_category"])})
     return out, quarantine
 
 
@@ -315,8 +291,8 @@ def _frame(rows: list[dict], schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def read_eurepoc_snapshot(files: list[Path]) -> EurepocTables:
-    """Parse a EuRepoC snapshot (Global file, optionally the Attribution and Receiver files) into EurepocTables."""
+def read_eurepoc_snapshot(files: list[Path]) -> IncidentTables:
+    """Parse a EuRepoC snapshot (Global file, optionally the Attribution and Receiver files) into IncidentTables."""
     by_kind: dict[str, list[tuple[str, list[str], list[list[str]]]]] = {}
     for path in files:
         path = Path(path)
@@ -348,11 +324,11 @@ def read_eurepoc_snapshot(files: list[Path]) -> EurepocTables:
         for p in parsed:
             pairs = _targets_from_global(p)
             if pairs is None:
-                quarantine.append({"source_file": file, "reason": "receiver_country and receiver_category lists "
-                                   "cannot be paired (different lengths)", "record": _record(header, p["row"], p["number"])})
+                reason = "receiver_country and receiver_category lists cannot be paired (different lengths)"
+                quarantine.append(_quarantined(file, reason, header, p["row"], p["number"]))
             else:
                 targets += pairs
-    return EurepocTables(
+    return IncidentTables(
         incidents=_frame(incidents, INCIDENT_SCHEMA),
         initiators=_frame(initiators, INITIATOR_SCHEMA).unique(maintain_order=True),
         targets=_frame(targets, TARGET_SCHEMA).unique(maintain_order=True),
@@ -374,10 +350,10 @@ def _resolve(frame: pl.DataFrame, years: pl.DataFrame, aliases: pl.DataFrame, cr
     ).select(schema.names()).cast(dict(schema))
 
 
-def stage_eurepoc(tables: EurepocTables, aliases: pl.DataFrame, crosswalk: pl.DataFrame) -> EurepocTables:
+def stage_eurepoc(tables: IncidentTables, aliases: pl.DataFrame, crosswalk: pl.DataFrame) -> IncidentTables:
     """Resolve iso3 of initiators and targets (year-aware, by the incident's start year); non-state labels stay null."""
     years = tables.incidents.select("incident_id", pl.col("start_date").dt.year().cast(pl.Int32).alias("_year"))
-    return EurepocTables(
+    return IncidentTables(
         incidents=tables.incidents,
         initiators=_resolve(tables.initiators, years, aliases, crosswalk),
         targets=_resolve(tables.targets, years, aliases, crosswalk),

@@ -53,14 +53,13 @@ import polars as pl
 from transforms.cyber_incidents.eurepoc import (
     QUARANTINE_SCHEMA,
     SOURCE,
-    EurepocTables,
-    _blank,
     _frame,
     _lower,
     date_precision,
     stage_eurepoc,
 )
-from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA
+from transforms.csv_rows import blank_to_none
+from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
 from transforms.errors import SourceFormatError
 
 API_PAGE = re.compile(r"eurepoc_api_p(\d+)\.json")
@@ -243,8 +242,8 @@ def _initiators(incident: str, attrs: dict, where: str, file: str) -> list[dict]
             countries = _texts(initiator, "initiator_country", where, file) or [None]
             categories = _texts(initiator, "initiator_category", where, file) or [None]
             rows += [
-                {"incident_id": f"{SOURCE}:{incident}", "country_raw": _blank(c), "iso3": None, "actor": actor,
-                 "actor_type": _lower(_blank(t)), "attribution_basis": basis}
+                {"incident_id": f"{SOURCE}:{incident}", "country_raw": blank_to_none(c), "iso3": None, "actor": actor,
+                 "actor_type": _lower(blank_to_none(t)), "attribution_basis": basis}
                 for c in countries for t in categories
             ]
     return rows
@@ -260,8 +259,8 @@ def _targets(incident: str, attrs: dict, where: str, file: str) -> list[dict]:
     return rows
 
 
-def read_eurepoc_api_snapshot(files: list[Path]) -> EurepocTables:
-    """Parse the API pages of a snapshot into EurepocTables (iso3 not yet resolved), like read_eurepoc_snapshot."""
+def read_eurepoc_api_snapshot(files: list[Path]) -> IncidentTables:
+    """Parse the API pages of a snapshot into IncidentTables (iso3 not yet resolved), like read_eurepoc_snapshot."""
     if not files:
         raise _fail("no files", "no EuRepoC API pages (eurepoc_api_p<k>.json) in the snapshot")
     pages = sorted((_load_page(Path(p)) + (Path(p).name,) for p in files), key=lambda t: t[0])
@@ -316,7 +315,7 @@ def read_eurepoc_api_snapshot(files: list[Path]) -> EurepocTables:
         })
         initiators += _initiators(incident, attrs, where, file)
         targets += _targets(incident, attrs, where, file)
-    return EurepocTables(
+    return IncidentTables(
         incidents=_frame(incidents, INCIDENT_SCHEMA),
         initiators=_frame(initiators, INITIATOR_SCHEMA).unique(maintain_order=True),
         targets=_frame(targets, TARGET_SCHEMA).unique(maintain_order=True),
@@ -324,6 +323,6 @@ def read_eurepoc_api_snapshot(files: list[Path]) -> EurepocTables:
     )
 
 
-def read_eurepoc_api_pages(files: list[Path], *, crosswalk: pl.DataFrame, aliases: pl.DataFrame) -> EurepocTables:
-    """API pages to staged EurepocTables (iso3 resolved, year-aware), the same outputs as the bulk path's staging."""
+def read_eurepoc_api_pages(files: list[Path], *, crosswalk: pl.DataFrame, aliases: pl.DataFrame) -> IncidentTables:
+    """API pages to staged IncidentTables (iso3 resolved, year-aware), the same outputs as the bulk path's staging."""
     return stage_eurepoc(read_eurepoc_api_snapshot(files), aliases, crosswalk)

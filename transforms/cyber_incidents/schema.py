@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 # One row per incident. incident_id is source-prefixed ("eurepoc:1234", "cfr:17", "dcid:101").
@@ -50,3 +52,13 @@ INCIDENT_TYPES = (
     "espionage", "disruption", "destruction", "data_theft", "ransomware", "defacement", "denial_of_service",
     "hijacking", "financial_theft", "influence_operation", "sabotage", "doxing", "other", "unknown",
 )
+
+
+@dataclass(frozen=True)
+class IncidentTables:
+    """One source's incidents, their initiator and target rows (the shapes above), and the rows set aside."""
+
+    incidents: pl.DataFrame
+    initiators: pl.DataFrame
+    targets: pl.DataFrame
+    quarantine: pl.DataFrame
