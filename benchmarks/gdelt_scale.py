@@ -186,6 +186,30 @@ def phase_new_file(work: Path, rows: int) -> dict:
     return {"file": path.name, "rows": rows}
 
 
+def phase_sensor_run(work: Path) -> dict:
+    """What the GDELT sensor's run does with the new file, in process: the offline snapshot asset, staging
+    (incremental) and the blocking GX check on the newest day; each step's own seconds from the run's events."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from pipelines.definitions import build_definitions
+    from pipelines.lib.source_spec import INCREMENTAL_TAG
+
+    job = build_definitions(offline=True).resolve_job_def("gdelt_job")
+    began = time.perf_counter()
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=_days(work)[-1], raise_on_error=False,
+                                        tags={INCREMENTAL_TAG: "true"})
+        run_seconds = time.perf_counter() - began
+        starts, steps = {}, {}
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is not None and event.event_type == DagsterEventType.STEP_START:
+                starts[event.step_key] = entry.timestamp
+            elif event is not None and event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                steps[event.step_key] = round(entry.timestamp - starts[event.step_key], 2)
+    return {"success": result.success, "run_seconds": round(run_seconds, 2), "step_seconds": steps}
+
+
 def run_phase(name: str, work: Path, args: list[str]) -> dict:
     """Run one phase in a child process: its wall time, its own peak RSS, and what it returned."""
     command = [sys.executable, "-m", "benchmarks.gdelt_scale", "--phase", name, "--workdir", str(work), *args]
@@ -218,13 +242,14 @@ def main() -> None:
             "publish": phase_publish,
             "new_file": lambda: phase_new_file(work, args.rows_per_file),
             "stage_new_file": lambda: phase_stage(work, incremental=True, days=_days(work)[-1:]),
+            "sensor_run": lambda: phase_sensor_run(work),
         }[args.phase]()
         print(json.dumps(result))
         return
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     phases = ["generate", "register", "stage", "validate", "publish", "new_file", "stage_new_file", "validate",
-              "publish"]
+              "publish", "new_file", "sensor_run"]
     results = []
     for name in phases:
         results.append(run_phase(name, work, ["--events", str(args.events), "--rows-per-file", str(args.rows_per_file)]))

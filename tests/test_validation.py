@@ -369,3 +369,15 @@ def test_jsonable_scalars() -> None:
     ]
     json.dumps(out, allow_nan=False)
     assert _jsonable(np.float32(1.5)) == 1.5
+
+
+def test_warm_up_leaves_runs_as_they_were() -> None:
+    from pipelines.lib.validation import warm_up
+
+    first = warm_up()
+    assert warm_up() is first  # once per process
+    first.join(timeout=120)
+    report = run_suite(_bad_frame(), suite="after_warm_up", table="stg_test", snapshot_id="s1",
+                       expectations=BAD_SUITE[:1])
+    assert [o.success for o in report.outcomes] == [False]
+    assert report.outcomes[0].observed["unexpected_count"] == 1

@@ -28,6 +28,7 @@ from pipelines.lib.snapshot_manifest import Manifest
 from pipelines.lib.snapshots import SnapshotStore, has_real
 from pipelines.lib.source_registry import source_info
 from pipelines.lib.source_spec import FetchRequest, SnapshotConfig, SourceSpec, event_window
+from pipelines.lib.validation import warm_up
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def build_snapshot_asset(spec: SourceSpec) -> AssetsDefinition:
     )
     def snapshot_asset(context: AssetExecutionContext, config: SnapshotConfig, http: HttpClientResource,
                        snapshots: SnapshotStoreResource):
+        if spec.partitioned:
+            warm_up()  # staging and its blocking GX check follow in this process: GX imports while we fetch
         acquire = _acquire_window if spec.partitioned else _acquire_latest
         got = acquire(spec, context, config, http, snapshots.store())
         yield MaterializeResult(metadata=got.metadata)
