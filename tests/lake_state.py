@@ -38,7 +38,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, skip: set[str] = frozenset()) ->
 def catalog_files(con: duckdb.DuckDBPyConnection) -> set[Path]:
     """Absolute paths of every data and delete file the catalog still references (any snapshot) or has
     scheduled for deletion: what DATA_PATH may legitimately hold."""
-    data_path = con.execute(f"SELECT value FROM {METADATA}.ducklake_metadata WHERE key = 'data_path'").fetchone()[0]
+    # the DATA_PATH in use (OVERRIDE_DATA_PATH), not the one stored at creation: a copied or moved home reads here
+    data_path = con.execute("SELECT data_path FROM ducklake_settings($1)", [CATALOG]).fetchone()[0]
     rows = con.execute(f"""
         WITH tables AS (
             SELECT t.table_id,
