@@ -1,5 +1,5 @@
-"""The Dagster graph is pinned: a change to assets, dependencies, partitions, checks, jobs (and what they
-select), schedules or sensors shows up in review.
+"""The Dagster graph is pinned: a change to assets, dependencies, partitions, owners and tags, checks, jobs
+(and what they select), schedules or sensors shows up in review.
 
 Regenerate after an intended change with: THREATWATCH_UPDATE_SNAPSHOTS=1 pytest tests/test_definitions.py
 """
@@ -31,6 +31,8 @@ def describe_definitions() -> dict:
             "pool": node.pools and sorted(node.pools) or None,
             "freshness_fail_days": node.freshness_policy and node.freshness_policy.fail_window.to_timedelta().days,
             "partitions": _describe_partitions(node.partitions_def),
+            "owners": sorted(node.owners),
+            "tags": {k: v for k, v in sorted(node.tags.items()) if not k.startswith("dagster/")},
         }
     checks = {}
     for check_key in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):

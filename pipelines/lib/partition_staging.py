@@ -10,7 +10,8 @@ from typing import Callable
 import polars as pl
 from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from pipelines.lib.asset_metadata import frame_preview
+from pipelines.lib.asset_metadata import asset_owners, asset_tags, frame_preview
+from pipelines.lib.column_docs import column_schema_metadata
 from pipelines.lib.lake import UNDATED, Lake, PartitionedLake, partition_table
 from pipelines.lib.progress import ProgressLog
 from pipelines.lib.reference import load_country_crosswalk
@@ -128,6 +129,9 @@ def build_partitioned_staging_asset(spec: SourceSpec) -> AssetsDefinition:
         partitions_def=spec.partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         description=spec.outputs[0].description,
+        owners=asset_owners(spec.group),
+        tags=asset_tags("staging", spec.group, spec.source),
+        metadata=column_schema_metadata(spec.table.warehouse_table),
     )
     def staging_asset(context: AssetExecutionContext, snapshots: SnapshotStoreResource, lake: LakeResource):
         warm_up()  # the blocking GX check runs next in this process: GX imports while Polars stages

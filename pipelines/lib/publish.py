@@ -19,6 +19,7 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
+from pipelines.lib.column_docs import comment_columns
 from pipelines.lib.config import SQL_DIR, Paths
 from pipelines.lib.files import LockHeldError, file_lock, replace_durably
 from pipelines.lib.lake import Lake
@@ -219,6 +220,10 @@ def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] 
 
         _run_sql_files(con, "core")
         _run_sql_files(con, "marts")
+        # sql/columns.csv, so that duckdb_columns() says what a column means; one commit, not one per column
+        con.execute("BEGIN")
+        comment_columns(con)
+        con.execute("COMMIT")
         _run_checks(con, report)
         for schema, name in con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "

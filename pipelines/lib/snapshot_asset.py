@@ -21,6 +21,7 @@ from dagster import (
 )
 
 from pipelines.lib.acquire import AcquiredSnapshot, acquire_snapshot, register_event_sample
+from pipelines.lib.asset_metadata import asset_owners, asset_tags
 from pipelines.lib.credentials import MissingCredentialsError
 from pipelines.lib.http import FetchError
 from pipelines.lib.resources import HttpClientResource, SnapshotStoreResource
@@ -55,6 +56,8 @@ def build_snapshot_asset(spec: SourceSpec) -> AssetsDefinition:
         check_specs=[AssetCheckSpec("fetch_succeeded", asset=spec.snapshot_key,
                                     description=f"The publisher answered; a failure means {kept}.")],
         description=spec.description,
+        owners=asset_owners(spec.group),
+        tags=asset_tags("snapshot", spec.group, spec.source),
     )
     def snapshot_asset(context: AssetExecutionContext, config: SnapshotConfig, http: HttpClientResource,
                        snapshots: SnapshotStoreResource):

@@ -24,7 +24,8 @@ from pipelines.lib.progress import ProgressLog
 from pipelines.lib.resources import LakeResource
 from pipelines.lib.source_spec import SourceSpec, StagedOutput
 from pipelines.lib.staged_tables import StagedTable
-from pipelines.lib.validation import ValidationReport, run_suite
+from pipelines.lib.sql_schema import empty_frame
+from pipelines.lib.validation import Expect, ValidationReport, run_suite
 
 # Rows validated in one suite run of a partitioned table. GX costs about a second per run whatever the size,
 # so pending partitions are judged in batches (a month-by-month backfill is not hundreds of runs); the cap
@@ -123,6 +124,46 @@ def validate_pending(spec: SourceSpec, lake: Lake, docs_dir: Path | None,
     return reports
 
 
+# How a check's description names each kind of expectation, in this order.
+_EXPECTATION_WORDS = {
+    "expect_column_values_to_not_be_null": "not null",
+    "expect_column_values_to_be_null": "null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_compound_columns_to_be_unique": "unique together",
+    "expect_column_values_to_be_in_set": "in a stated set",
+    "expect_column_values_to_be_between": "within stated bounds",
+    "expect_column_values_to_match_regex": "matching a pattern",
+    "expect_table_row_count_to_equal": "row count as stated",
+    "expect_table_row_count_to_be_between": "row count within bounds",
+}
+
+
+def describe_expectations(expectations: list[Expect]) -> str:
+    """What a suite expects, by kind and column (no values: they may follow the data or the date)."""
+    by_kind: dict[str, list[str]] = {}
+    for e in expectations:
+        columns = e.kwargs.get("column_list") or e.kwargs.get("column")
+        named = "(" + ", ".join(columns) + ")" if isinstance(columns, list) else columns
+        by_kind.setdefault(e.type, [])
+        if named and named not in by_kind[e.type]:
+            by_kind[e.type].append(named)
+    order = [k for k in _EXPECTATION_WORDS if k in by_kind] + sorted(set(by_kind) - set(_EXPECTATION_WORDS))
+    parts = [_EXPECTATION_WORDS.get(k, k.removeprefix("expect_").replace("_", " "))
+             + (": " + ", ".join(by_kind[k]) if by_kind[k] else "") for k in order]
+    return "; ".join(parts)
+
+
+def suite_description(output: StagedOutput) -> str:
+    """The expectations of a staged table's suite, built on an empty frame of the table's warehouse shape."""
+    empty = empty_frame(output.table.warehouse_table)
+    first, _, _ = output.suite(empty, None)
+    later, _, _ = output.suite(empty, 1000)  # after the first snapshot a suite may bound the row count
+    text = describe_expectations(first)
+    if len(later) > len(first):
+        text += "; after the first snapshot, the row count within bounds of the previous one's"
+    return text
+
+
 def build_checks(spec: SourceSpec) -> list[AssetChecksDefinition]:
     """One blocking GX check per staged table of the source."""
     return [_build_check(spec, output) for output in spec.outputs]
@@ -132,7 +173,8 @@ def _build_check(spec: SourceSpec, output: StagedOutput) -> AssetChecksDefinitio
     what = f"each new partition of {output.table.name}" if spec.partitioned else output.table.name
 
     @asset_check(asset=output.key, name=f"gx_{output.table.name}", blocking=True,
-                 description=f"Great Expectations suite on {what}; a failure blocks publication.")
+                 description=f"Great Expectations suite on {what}; a failure blocks publication. "
+                             f"Expects {suite_description(output)}.")
     def gx_check(context: AssetCheckExecutionContext, lake: LakeResource) -> AssetCheckResult:
         if not spec.partitioned:
             return validate_snapshots(spec, output, lake.lake(), lake.paths().validation_docs, context.log)

@@ -3,7 +3,8 @@
 import polars as pl
 from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from pipelines.lib.asset_metadata import frame_preview, frame_schema
+from pipelines.lib.asset_metadata import asset_owners, asset_tags, frame_preview, frame_schema
+from pipelines.lib.column_docs import column_schema_metadata
 from pipelines.lib.lake import Lake
 from pipelines.lib.resources import LakeResource, SnapshotStoreResource
 from pipelines.lib.snapshot_manifest import Manifest
@@ -32,7 +33,9 @@ def build_staging_asset(spec: SourceSpec) -> AssetsDefinition:
         name=f"{spec.source}_staging",
         specs=[
             AssetSpec(o.key, deps=[spec.snapshot_key], group_name=spec.group, kinds={"polars", "parquet"},
-                      description=o.description)
+                      description=o.description, owners=asset_owners(spec.group),
+                      tags=asset_tags("staging", spec.group, spec.source),
+                      metadata=column_schema_metadata(o.table.warehouse_table))
             for o in spec.outputs
         ],
     )
@@ -66,7 +69,7 @@ def build_staging_asset(spec: SourceSpec) -> AssetsDefinition:
                     "dagster/row_count": frame.height,
                     "quarantined_rows": quarantined,
                     "preview": frame_preview(frame),
-                    "dagster/column_schema": frame_schema(frame).value,
+                    "dagster/column_schema": frame_schema(frame, o.table.warehouse_table).value,
                 },
             )
 

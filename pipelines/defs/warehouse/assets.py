@@ -4,6 +4,8 @@
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.lib.asset_metadata import asset_owners, asset_tags
+from pipelines.lib.column_docs import column_schema_metadata
 from pipelines.lib.publish import publish_warehouse
 from pipelines.lib.resources import WarehouseResource
 from pipelines.lib.staged_tables import STAGED_TABLES
@@ -46,7 +48,8 @@ def warehouse_key(table: str) -> AssetKey:
 
 @multi_asset(
     specs=[
-        AssetSpec(warehouse_key(t), deps=STAGING_KEYS, group_name=GROUP, kinds={"duckdb"}, description=d)
+        AssetSpec(warehouse_key(t), deps=STAGING_KEYS, group_name=GROUP, kinds={"duckdb"}, description=d,
+                  owners=asset_owners(GROUP), tags=asset_tags("warehouse", GROUP), metadata=column_schema_metadata(t))
         for t, d in WAREHOUSE_TABLES.items()
     ],
     pool="warehouse",

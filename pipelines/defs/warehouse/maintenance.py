@@ -16,6 +16,7 @@ from dagster import (
     define_asset_job,
 )
 
+from pipelines.lib.asset_metadata import asset_owners, asset_tags
 from pipelines.lib.config import SNAPSHOT_RETENTION_ENV, snapshot_retention_from_env
 from pipelines.lib.ducklake import CatalogConfig, connect_warehouse
 from pipelines.lib.ducklake_maintenance import DEFAULT_FILE_GRACE, maintain_warehouse
@@ -33,6 +34,7 @@ class MaintenanceConfig(Config):
 # Its own group: the warehouse group is what publish_job selects, and maintenance is not a publish.
 # The `warehouse` pool (one slot) keeps it from ever running beside a publish.
 @asset(group_name="maintenance", pool="warehouse", kinds={"ducklake"},
+       owners=asset_owners("warehouse"), tags=asset_tags("maintenance", "warehouse"),
        description="Merge the warehouse's small Parquet files, expire DuckLake snapshots older than "
                    f"{SNAPSHOT_RETENTION_ENV} and delete files no snapshot uses (expired, merged away, or "
                    "left by a crashed writer).")
