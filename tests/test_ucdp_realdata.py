@@ -19,7 +19,8 @@ import pytest
 from tests.conftest import shared_path
 from transforms.conflict_events.schema import EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import read_ucdp_acd_csv
-from transforms.conflict_events.ucdp_ged import EXTRA_COLUMNS, read_ucdp_ged_csv, read_ucdp_ged_geojson
+from transforms.conflict_events.ucdp_ged import EXTRA_COLUMNS, read_ucdp_ged_csv
+from transforms.conflict_events.ucdp_ged_json import read_ucdp_ged_geojson
 
 pytestmark = pytest.mark.realdata
 

@@ -23,11 +23,10 @@ from transforms.conflict_events.ucdp_ged import (
     GED_COLUMNS,
     GEOJSON_PROPERTIES,
     REJECTED_SCHEMA,
-    read_ucdp_ged_api_pages,
     read_ucdp_ged_csv,
-    read_ucdp_ged_geojson,
     release_from_file_name,
 )
+from transforms.conflict_events.ucdp_ged_json import read_ucdp_ged_api_pages, read_ucdp_ged_geojson
 from transforms.errors import SourceFormatError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.conflict_events.ucdp_ged import (
-    REJECTED_SCHEMA,
+from transforms.conflict_events.ucdp_ged import REJECTED_SCHEMA
+from transforms.conflict_events.ucdp_text import (
     check_codes,
     check_parsed,
     date_text,

@@ -7,7 +7,7 @@ Decisions (../shared/data/conflict_events/SOURCES.md §1):
   detected (every non-empty cell a hashtag), not assumed; the file's own iso3 is not used (iso3 comes from the
   crosswalk, like every other layout).
 - release: from the file name (GEDEvent_v25_1 -> 25.1, candidate GEDEvent_v26_0_7 -> 26.0.7), for API pages from
-  the page URLs or file name; HDX copies do not say, so null.
+  the page URLs or file name (ucdp_ged_json.py); HDX copies do not say, so null.
 - A value that is not of its column's type, or a type_of_violence / date_prec code outside the codebook, fails
   the file (SourceFormatError naming column and value): the format has changed, not one row.
 - Row-level rules quarantine the row with every reason found: missing id/date/estimates/country, unparseable
@@ -23,16 +23,21 @@ Decisions (../shared/data/conflict_events/SOURCES.md §1):
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from transforms.conflict_events.schema import conform_columns
-from transforms.errors import SourceFormatError
+from transforms.conflict_events.ucdp_text import (
+    check_codes,
+    check_parsed,
+    date_text,
+    integer_text,
+    read_csv_as_text,
+    reason_column,
+    require_columns,
+)
 from transforms.reference.countries import resolve_country_codes
 
 SOURCE = "ucdp_ged"
@@ -110,10 +115,7 @@ _REQUIRED_VALUES = ("id", "date_start", "country_id", "type_of_violence", "date_
 _BOOLEAN_TEXT = {"1": True, "0": False, "true": True, "false": False}
 _HXL_TAG = r"^#[A-Za-z][\w+:-]*$"
 # CSV dates are 'YYYY-MM-DD 00:00:00.000', GeoJSON and API ones 'YYYY-MM-DDT00:00:00'; only the day is kept.
-_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?)?$"
 _FILE_RELEASE = re.compile(r"GEDEvent_v(\d+)_(\d+)(?:_(\d+))?", re.IGNORECASE)
-_API_RELEASE = re.compile(r"/gedevents/(\d+\.\d+(?:\.\d+)?)", re.IGNORECASE)
-_API_FILE_RELEASE = re.compile(r"gedevents_(\d+\.\d+(?:\.\d+)?)", re.IGNORECASE)
 _META = ("_source_file", "_record_number", "_release")
 
 
@@ -121,84 +123,6 @@ def release_from_file_name(file_name: str) -> str | None:
     """The GED version in a file name: GEDEvent_v23_1.csv -> '23.1', GEDEvent_v26_0_7.csv -> '26.0.7', else None."""
     match = _FILE_RELEASE.search(file_name)
     return ".".join(g for g in match.groups() if g is not None) if match else None
-
-
-def json_text(value: Any) -> str | None:
-    """A JSON value as the text a CSV would hold: integral floats without '.0', booleans as 1/0, '' as None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, (int, str)):
-        return str(value) if str(value).strip() else None
-    return json.dumps(value, ensure_ascii=False)
-
-
-def read_csv_as_text(path: Path, source: str) -> pl.DataFrame:
-    """Every field of a UTF-8 CSV as text (empty -> null), header names trimmed; SourceFormatError if unreadable."""
-    with path.open("rb") as f:
-        head = f.read(512)
-    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
-        raise SourceFormatError(source, path.name, "got HTML/XML instead of a CSV file")
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as e:
-        raise SourceFormatError(source, path.name, f"unreadable CSV ({type(e).__name__}: {e})") from e
-    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
-    # A quoted empty field reads as "" and an unquoted one as null: both mean missing.
-    return frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns
-    )
-
-
-def require_columns(columns: Iterable[str], required: Iterable[str], source: str, file: str) -> None:
-    """SourceFormatError naming every required column the file lacks."""
-    present = set(columns)
-    missing = [c for c in required if c not in present]
-    if missing:
-        raise SourceFormatError(source, file, f"missing column(s) {missing} (found {sorted(present)[:12]}...)")
-
-
-def integer_text(column: str, dtype: pl.DataType) -> pl.Expr:
-    """A text column cast to an integer type, null where it is not an integer ('4.0' from spreadsheets is 4)."""
-    return pl.col(column).str.strip_chars().str.replace(r"\.0+$", "").cast(dtype, strict=False)
-
-
-def date_text(column: str) -> pl.Expr:
-    """The day of an ISO date or timestamp text, null where it is not one."""
-    text = pl.col(column).str.strip_chars()
-    return pl.when(text.str.contains(_DATE_TEXT)).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-
-
-def check_parsed(raw: pl.DataFrame, parsed: dict[str, pl.Expr], kind: str, source: str) -> None:
-    """SourceFormatError for the first column with a non-empty value that did not parse, naming one such value."""
-    if not parsed or raw.is_empty():
-        return
-    failed = raw.select((pl.col(c).is_not_null() & e.is_null()).any().alias(c) for c, e in parsed.items()).row(0)
-    for column, bad in zip(parsed, failed):
-        if bad:
-            example = raw.filter(pl.col(column).is_not_null() & parsed[column].is_null()).row(0, named=True)
-            file = example.get("_source_file") or "?"
-            raise SourceFormatError(source, file, f"column {column!r} holds {example[column]!r}, not {kind}")
-
-
-def check_codes(frame: pl.DataFrame, column: str, codes: Iterable[int], source: str) -> None:
-    """SourceFormatError if a parsed code column holds a value outside the codebook's codes."""
-    outside = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(codes)))
-    if not outside.is_empty():
-        row = outside.row(0, named=True)
-        raise SourceFormatError(
-            source, row.get("_source_file") or "?",
-            f"column {column!r} holds code {row[column]} outside the codebook's {sorted(codes)}",
-        )
-
-
-def reason_column(reasons: list[pl.Expr]) -> pl.Expr:
-    """Every non-null reason joined by '; ', null when there is none."""
-    found = pl.concat_list(reasons).list.drop_nulls()
-    return pl.when(found.list.len() > 0).then(found.list.join("; ")).alias("reason")
 
 
 def _typed(raw: pl.DataFrame) -> pl.DataFrame:
@@ -270,7 +194,7 @@ def _extra(column: str) -> pl.Expr:
     return pl.col(column)
 
 
-def _stage(raw: pl.DataFrame, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def stage_ged_text(raw: pl.DataFrame, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Text GED records (GED_COLUMNS + _source_file, _record_number, _release) -> (events, rejected)."""
     raw = raw.select(*GED_COLUMNS, *_META).with_row_index("_i")
     typed = _typed(raw).with_columns(
@@ -318,7 +242,7 @@ def _stage(raw: pl.DataFrame, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl
     return events, rejected.cast(dict(REJECTED_SCHEMA))
 
 
-def _with_meta(raw: pl.DataFrame, file_name: str, release: str | None, first_record: int = 1) -> pl.DataFrame:
+def with_record_meta(raw: pl.DataFrame, file_name: str, release: str | None, first_record: int = 1) -> pl.DataFrame:
     """Add the file name, each record's 1-based position (from `first_record`) and the release."""
     return raw.with_columns(
         pl.lit(file_name, pl.Utf8).alias("_source_file"),
@@ -339,83 +263,5 @@ def read_ucdp_ged_csv(path: Path | str, crosswalk: pl.DataFrame) -> tuple[pl.Dat
     raw = read_csv_as_text(path, SOURCE)
     require_columns(raw.columns, GED_COLUMNS, SOURCE, path.name)
     hxl = not raw.is_empty() and _is_hxl_row(raw.row(0, named=True))
-    raw = _with_meta(raw.slice(1) if hxl else raw, path.name, release_from_file_name(path.name), 2 if hxl else 1)
-    return _stage(raw, crosswalk)
-
-
-def _load_json(path: Path) -> Any:
-    """The parsed JSON document (UTF-8, BOM allowed); SourceFormatError if it is not one."""
-    try:
-        return json.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SourceFormatError(SOURCE, path.name, f"not a JSON document ({type(e).__name__}: {e})") from e
-
-
-def _text_frame(rows: list[dict[str, str | None]]) -> pl.DataFrame:
-    """GED records as an all-text frame (an empty one with the GED columns when there are none)."""
-    return pl.DataFrame(rows or None, schema={c: pl.Utf8 for c in GED_COLUMNS})
-
-
-def read_ucdp_ged_geojson(path: Path | str, crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Stage a GED GeoJSON FeatureCollection (point geometry = [lon, lat]): (events, rejected)."""
-    path = Path(path)
-    data = _load_json(path)
-    features = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(features, list):
-        raise SourceFormatError(SOURCE, path.name, "not a GeoJSON FeatureCollection (no 'features' list)")
-    rows, seen = [], set()
-    for number, feature in enumerate(features, 1):
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        if not isinstance(props, dict):
-            raise SourceFormatError(SOURCE, path.name, f"feature {number} has no properties object")
-        seen.update(props)
-        row = {c: json_text(props.get(c)) for c in GED_COLUMNS}
-        # The converter cast relid with to_i: every value became 0 (a GED relid is text like 'CAF-2009-1-688-3').
-        if row["relid"] == "0":
-            row["relid"] = None
-        geometry = feature.get("geometry")
-        if geometry is not None:
-            coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
-            if geometry.get("type") != "Point" or not isinstance(coordinates, list) or len(coordinates) < 2:
-                raise SourceFormatError(SOURCE, path.name, f"feature {number}: geometry is not a [lon, lat] Point")
-            row["longitude"], row["latitude"] = json_text(coordinates[0]), json_text(coordinates[1])
-        rows.append(row)
-    if rows:
-        require_columns(seen, GEOJSON_PROPERTIES, SOURCE, path.name)
-    raw = _with_meta(_text_frame(rows), path.name, release_from_file_name(path.name))
-    return _stage(raw, crosswalk)
-
-
-def _api_release(page: dict[str, Any], file_name: str) -> str | None:
-    """The GED version of an API page: from its page URLs (/gedevents/25.1?...), else from the file name."""
-    for key in ("NextPageUrl", "PreviousPageUrl"):
-        match = _API_RELEASE.search(str(page.get(key) or ""))
-        if match:
-            return match.group(1)
-    match = _API_FILE_RELEASE.search(file_name)
-    return match.group(1) if match else release_from_file_name(file_name)
-
-
-def read_ucdp_ged_api_pages(paths: Iterable[Path | str], crosswalk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Stage UCDP API gedevents pages ({TotalCount, ..., Result: [...]}) as one set: (events, rejected)."""
-    frames, seen, names = [], set(), []
-    for path in map(Path, paths):
-        names.append(path.name)
-        page = _load_json(path)
-        result = page.get("Result") if isinstance(page, dict) else None
-        if not isinstance(result, list):
-            found = sorted(page)[:8] if isinstance(page, dict) else type(page).__name__
-            raise SourceFormatError(SOURCE, path.name, f"not a UCDP API page (no 'Result' list; found {found})")
-        rows = []
-        for number, item in enumerate(result, 1):
-            if not isinstance(item, dict):
-                raise SourceFormatError(SOURCE, path.name, f"Result item {number} is not an object")
-            seen.update(item)
-            rows.append({c: json_text(item.get(c)) for c in GED_COLUMNS})
-        frames.append(_with_meta(_text_frame(rows), path.name, _api_release(page, path.name)))
-    if not frames:
-        raise SourceFormatError(SOURCE, "no files", "an API snapshot needs at least one page")
-    raw = pl.concat(frames)
-    if not raw.is_empty():
-        require_columns(seen, GED_COLUMNS, SOURCE, ", ".join(names))
-    return _stage(raw, crosswalk)
+    raw = with_record_meta(raw.slice(1) if hxl else raw, path.name, release_from_file_name(path.name), 2 if hxl else 1)
+    return stage_ged_text(raw, crosswalk)

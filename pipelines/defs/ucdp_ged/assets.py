@@ -21,11 +21,8 @@ from pipelines.defs.ucdp_ged.fetch import (
 )
 from pipelines.lib.staged_tables import STG_UCDP_GED_EVENT
 from pipelines.defs.ucdp_ged.checks import ucdp_ged_suite
-from transforms.conflict_events.ucdp_ged import (
-    read_ucdp_ged_api_pages,
-    read_ucdp_ged_csv,
-    read_ucdp_ged_geojson,
-)
+from transforms.conflict_events.ucdp_ged import read_ucdp_ged_csv
+from transforms.conflict_events.ucdp_ged_json import read_ucdp_ged_api_pages, read_ucdp_ged_geojson
 from transforms.errors import SourceFormatError
 from transforms.zip_member import unzip_single_member
 
