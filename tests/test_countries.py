@@ -14,13 +14,12 @@ from pipelines.lib.reference import (
 )
 from transforms.reference.countries import (
     CROSSWALK_SCHEMA,
-    build_country_alias_table,
-    build_country_crosswalk,
     normalize_country_name,
     resolve_country_codes,
     resolve_country_names,
     unmapped_country_names,
 )
+from transforms.reference.country_crosswalk import build_country_alias_table, build_country_crosswalk
 
 S = pl.String
 

@@ -20,7 +20,8 @@ from pipelines.lib.reference import COW_CODES_CSV
 from transforms.cyber_incidents.dcid import QUARANTINE_ROWS_SCHEMA, read_dcid_xlsx
 from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INCIDENT_TYPES, INITIATOR_SCHEMA, TARGET_SCHEMA
 from transforms.errors import SourceFormatError
-from transforms.reference.countries import build_country_crosswalk, resolve_country_codes
+from transforms.reference.countries import resolve_country_codes
+from transforms.reference.country_crosswalk import build_country_crosswalk
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "samples" / "dcid"
 FILE_NAME = "DCID_2.0_Release_update_February_2023.xlsx"

@@ -33,7 +33,8 @@ from transforms.conflict_events.gdelt_files import (
 )
 from transforms.conflict_events.schema import EVENT_COLUMNS
 from transforms.errors import SourceFormatError
-from transforms.reference.countries import combine_fips_codes, resolve_country_codes
+from transforms.reference.countries import resolve_country_codes
+from transforms.reference.country_crosswalk import combine_fips_codes
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "samples"

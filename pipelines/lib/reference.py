@@ -15,8 +15,8 @@ import pycountry
 
 from pipelines.lib.config import REFERENCE_DIR
 from transforms.conflict_events.cameo import EVENTCODES_SCHEMA
-from transforms.reference.countries import (
-    CROSSWALK_SCHEMA,
+from transforms.reference.countries import CROSSWALK_SCHEMA
+from transforms.reference.country_crosswalk import (
     build_country_alias_table,
     build_country_crosswalk,
     combine_fips_codes,
