@@ -234,3 +234,30 @@ def test_ucdp_release_zips_are_read_through_the_checked_unzip(tmp_path: Path):
 def ucdp_sample_events_of(name: str) -> list[dict]:
     with (SAMPLES_DIR / "ucdp_ged" / name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def test_a_bad_gdelt_file_read_among_many_names_its_snapshot_and_replaces_nothing(tmp_path: Path):
+    from pipelines.defs.gdelt.assets import SPEC, export_day
+    from pipelines.lib.acquire import register_event_sample
+    from pipelines.lib.lake import Lake, PartitionedLake
+    from pipelines.lib.partition_staging import READ_BATCH, stage_window
+    from pipelines.lib.reference import load_country_crosswalk
+    from pipelines.lib.snapshots import SnapshotStore
+    from transforms.errors import SourceFormatError
+
+    samples = sorted((SAMPLES_DIR / "gdelt").glob("*.export.CSV.zip"))
+    assert len(samples) + 1 <= READ_BATCH  # the bad file is read in one batch with the good ones
+    store, lake, crosswalk = SnapshotStore(tmp_path / "snapshots"), Lake(tmp_path / "lake"), load_country_crosswalk()
+    for path in samples:
+        register_event_sample(store, "gdelt", [path])
+    days = tuple(sorted({export_day(p.name) for p in samples}))
+    stage_window(SPEC, store, lake, days, crosswalk)
+    plake = PartitionedLake(lake, SPEC.table.name)
+    before = {day: plake.files(day) for day in days}
+    bad = tmp_path / "20240601234500.export.CSV.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("20240601234500.export.CSV", "1\t2\t3\n")
+    (bad_id,) = [register_event_sample(store, "gdelt", [bad]).snapshot_id]
+    with pytest.raises(SourceFormatError, match=f"snapshot {bad_id}, file '{bad.name}': line 1 has 3"):
+        stage_window(SPEC, store, lake, days, crosswalk)
+    assert {day: plake.files(day) for day in days} == before and all(before.values())

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from pipelines.lib.reference import load_cameo_event_codes
 from transforms.conflict_events.cameo import (
@@ -25,6 +26,7 @@ from transforms.conflict_events.gdelt import (
     REJECTED_SCHEMA,
     read_gdelt_export,
     read_gdelt_export_zip,
+    read_gdelt_export_zips,
 )
 from transforms.conflict_events.gdelt_files import (
     FILE_LIST_SCHEMA,
@@ -282,6 +284,33 @@ def test_unsafe_or_unexpected_members_are_refused(tmp_path, crosswalk, members, 
     with pytest.raises(SourceFormatError, match=message) as caught:
         read_gdelt_export_zip(path, crosswalk)
     assert "20240601000000.export.CSV.zip" in str(caught.value)
+
+
+def test_many_zips_read_together_equal_each_read_alone(tmp_path, crosswalk):
+    # the same id in two files is two events; repeated within a file, the second row is quarantined
+    first = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": export(
+        gdelt_row(GLOBALEVENTID="5"), gdelt_row(GLOBALEVENTID="5", Actor1Name="AGAIN"), gdelt_row(QuadClass="9"))})
+    empty = make_zip(tmp_path / "20240601001500.export.CSV.zip", {"20240601001500.export.CSV": b""})
+    rejected_only = make_zip(tmp_path / "20240601003000.export.CSV.zip",
+                             {"20240601003000.export.CSV": export(gdelt_row(SQLDATE="2024"))})
+    last = make_zip(tmp_path / "20240601004500.export.CSV.zip", {"20240601004500.export.CSV": export(
+        gdelt_row(GLOBALEVENTID="5"), gdelt_row(GLOBALEVENTID="6", ActionGeo_CountryCode="QQ"))})
+    paths = [first, empty, rejected_only, last]
+    together = read_gdelt_export_zips(paths, crosswalk)
+    for path, (events, rejected) in zip(paths, together, strict=True):
+        alone_events, alone_rejected = read_gdelt_export_zip(path, crosswalk)
+        assert_frame_equal(events, alone_events)
+        assert_frame_equal(rejected, alone_rejected)
+    assert [e.height for e, _ in together] == [1, 0, 0, 1]
+    assert [r["line"].to_list() for _, r in together] == [[2, 3], [], [1], [2]]
+
+
+def test_a_bad_zip_among_many_names_itself(tmp_path, crosswalk):
+    good = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": export(gdelt_row())})
+    bad = make_zip(tmp_path / "20240601001500.export.CSV.zip",
+                   {"20240601001500.export.CSV": export(gdelt_row(), gdelt_row() + "\textra")})
+    with pytest.raises(SourceFormatError, match=r"20240601001500\.export\.CSV\.zip.*line 2 has 62"):
+        read_gdelt_export_zips([good, bad], crosswalk)
 
 
 def test_not_a_zip_is_refused(tmp_path, crosswalk):

@@ -25,6 +25,11 @@ from transforms.errors import SourceFormatError
 from transforms.quarantine import to_quarantine_records
 
 
+# Snapshots read in one go by a spec with read_many: 25 GDELT files (62,500 rows) save most of the per-file
+# cost (benchmarks: 200 files in 1.9 s, not 3.1-3.5 s one by one) and hold ~100 MB of raw text.
+READ_BATCH = 25
+
+
 def relevant_snapshots(store: SnapshotStore, lake: PartitionedLake, spec: SourceSpec,
                        partitions: tuple[str, ...]) -> list[Manifest]:
     """Snapshots whose rows may fall in `partitions`: real ones (samples only while there are none), and
@@ -55,7 +60,8 @@ def stage_window(spec: SourceSpec, store: SnapshotStore, lake: Lake, partitions:
                  on_progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, dict[str, int]], int]:
     """Re-stage exactly `partitions` from the snapshots covering them.
 
-    Each snapshot's rows are written as soon as it is read (memory holds one snapshot, not the range); the
+    Each snapshot's rows are written as soon as it is read (memory holds one snapshot, or one batch of
+    READ_BATCH small ones for a source that reads many at once, not the range); the
     new partition folders are swapped in together at the end, so a failure leaves every partition as it was.
     `incremental` (the GDELT sensor): only snapshots not yet staged are read and added beside the partition's
     files, so a new 15-minute file costs its own rows, not its day's.
@@ -70,10 +76,14 @@ def stage_window(spec: SourceSpec, store: SnapshotStore, lake: Lake, partitions:
     quarantined = 0
     try:
         todo = [m for m in relevant_snapshots(store, plake, spec, partitions) if m.snapshot_id not in held]
-        for done, manifest in enumerate(todo, 1):
-            quarantined += _stage_snapshot(spec, store, lake, plake, manifest, crosswalk, wanted, buildings, counts)
-            if on_progress:
-                on_progress(done, len(todo))
+        step = READ_BATCH if spec.read_many is not None else 1
+        for first in range(0, len(todo), step):
+            batch = todo[first:first + step]
+            for done, (manifest, (frame, rejected)) in enumerate(
+                    zip(batch, _read(spec, store, batch, crosswalk), strict=True), first + 1):
+                quarantined += _write_snapshot(spec, lake, plake, manifest, frame, rejected, wanted, buildings, counts)
+                if on_progress:
+                    on_progress(done, len(todo))
     except BaseException:
         for building in buildings.values():
             plake.discard_replacement(building)
@@ -83,15 +93,25 @@ def stage_window(spec: SourceSpec, store: SnapshotStore, lake: Lake, partitions:
     return counts, quarantined
 
 
-def _stage_snapshot(spec: SourceSpec, store: SnapshotStore, lake: Lake, plake: PartitionedLake,
-                    manifest: Manifest, crosswalk: pl.DataFrame, wanted: set[str], buildings: dict[str, Path],
-                    counts: dict[str, dict[str, int]]) -> int:
-    """Read one snapshot and write its rows of the wanted partitions; returns how many rows it rejected."""
-    files = [store.file_path(manifest, f.name) for f in manifest.files]
+def _read(spec: SourceSpec, store: SnapshotStore, manifests: list[Manifest],
+          crosswalk: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """(staged frame, rejected rows) of each snapshot; a format error names the snapshot of the bad file."""
+    groups = [([store.file_path(m, f.name) for f in m.files], m) for m in manifests]
     try:
-        frame, rejected = spec.read(files, crosswalk, manifest)
+        if spec.read_many is not None:
+            return spec.read_many(groups, crosswalk)
+        return [spec.read(files, crosswalk, manifest) for files, manifest in groups]
     except SourceFormatError as exc:
-        raise exc.with_snapshot(manifest.snapshot_id) from exc
+        owner = next((m for files, m in groups if exc.file in {f.name for f in files}), None)
+        if owner is None:
+            raise
+        raise exc.with_snapshot(owner.snapshot_id) from exc
+
+
+def _write_snapshot(spec: SourceSpec, lake: Lake, plake: PartitionedLake, manifest: Manifest, frame: pl.DataFrame,
+                    rejected: pl.DataFrame, wanted: set[str], buildings: dict[str, Path],
+                    counts: dict[str, dict[str, int]]) -> int:
+    """Write one snapshot's rows of the wanted partitions; returns how many rows it rejected."""
     frame = frame.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"),
                                spec.partition_key(spec.partition_column).alias("_partition"))
     rejected = rejected.with_columns(pl.lit(manifest.snapshot_id, pl.Utf8).alias("snapshot_id"))

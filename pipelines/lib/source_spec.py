@@ -93,6 +93,8 @@ SuiteBuilder = Callable[[pl.DataFrame, Optional[int]], "tuple[list[Expect], pl.D
 Stager = Callable[[list[Path], str], "dict[str, tuple[pl.DataFrame, pl.DataFrame]]"]
 # Partitioned: (snapshot files, country crosswalk, manifest) -> (staged frame, rejected rows) of its one table.
 Reader = Callable[[list[Path], pl.DataFrame, Manifest], "tuple[pl.DataFrame, pl.DataFrame]"]
+# Partitioned, optional: many snapshots' (files, manifest) at once -> what Reader gives for each, in order.
+ManyReader = Callable[[list["tuple[list[Path], Manifest]"], pl.DataFrame], "list[tuple[pl.DataFrame, pl.DataFrame]]"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ class SourceSpec:
     partitions_def: Optional[TimeWindowPartitionsDefinition] = None
     partition_column: str = ""
     read: Optional[Reader] = None
+    # Reads many small snapshots in one pass (GDELT: a 15-minute file is 2,500 rows); None: `read` one by one.
+    read_many: Optional[ManyReader] = None
     # The partitions a snapshot's files cover without reading them (GDELT: from the file name); None: read to know.
     file_partitions: Callable[[list[str]], Optional[list[str]]] = lambda names: None
     # Per-file params a sample snapshot records as a fetch would (GDELT: the master list's md5 and size).

@@ -22,7 +22,7 @@ from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.gdelt.fetch import fetch_gdelt_export, fetch_gdelt_file_list, gdelt_exports_between
 from pipelines.lib.staged_tables import STG_GDELT_EVENT
 from pipelines.defs.gdelt.checks import gdelt_suite
-from transforms.conflict_events.gdelt import read_gdelt_export, read_gdelt_export_zip
+from transforms.conflict_events.gdelt import read_gdelt_export, read_gdelt_export_zip, read_gdelt_export_zips
 from transforms.conflict_events.gdelt_files import parse_gdelt_file_list
 from transforms.errors import SourceFormatError
 
@@ -47,10 +47,26 @@ def read_gdelt_files(files: list[Path], crosswalk: pl.DataFrame, manifest: Manif
         events, rejected = read_gdelt_export_zip(path, crosswalk)
     else:  # an export unzipped before import: the master list's md5 (of the zip) cannot apply
         events, rejected = read_gdelt_export(path, crosswalk, path.name)
+    return _with_md5(events, path, manifest), rejected
+
+
+def read_many_gdelt_files(snapshots: list[tuple[list[Path], Manifest]],
+                          crosswalk: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """read_gdelt_files for each snapshot, the zips typed and checked in one Polars pass."""
+    if not all(len(files) == 1 and export_day(files[0].name) and files[0].suffix.lower() == ".zip"
+               for files, _ in snapshots):
+        return [read_gdelt_files(files, crosswalk, manifest) for files, manifest in snapshots]
+    staged = read_gdelt_export_zips([files[0] for files, _ in snapshots], crosswalk)
+    return [(_with_md5(events, files[0], manifest), rejected)
+            for (files, manifest), (events, rejected) in zip(snapshots, staged, strict=True)]
+
+
+def _with_md5(events: pl.DataFrame, path: Path, manifest: Manifest) -> pl.DataFrame:
+    """The file's md5 beside the master list's, on every event."""
     with path.open("rb") as handle:  # streamed: the zip is read once more, never held whole for its digest
         md5 = hashlib.file_digest(handle, "md5").hexdigest()
     expected = manifest.file(path.name).params.get("expected_md5")
-    return events.with_columns(file_md5=pl.lit(md5), expected_md5=pl.lit(expected, pl.Utf8)), rejected
+    return events.with_columns(file_md5=pl.lit(md5), expected_md5=pl.lit(expected, pl.Utf8))
 
 
 def _known_exports(store: SnapshotStore) -> dict[str, str]:
@@ -107,6 +123,7 @@ GDELT = SourceSpec(
     partitions_def=HISTORY,
     partition_column="date_added",
     read=read_gdelt_files,
+    read_many=read_many_gdelt_files,
     file_partitions=lambda names: sorted({d for n in names if (d := export_day(n))}) or None,
     sample_params=sample_params,
 )
