@@ -31,10 +31,8 @@ from transforms.defense_spending.sipri_workbook import (
     classify_sheets,
     fail,
     open_workbook,
-    read_country_sheet,
-    read_footnotes,
-    read_regional_totals,
 )
+from transforms.defense_spending.sipri_sheets import read_country_sheet, read_footnotes, read_regional_totals
 from transforms.reference.countries import resolve_country_names
 
 __all__ = [
