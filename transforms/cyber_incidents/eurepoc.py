@@ -23,20 +23,26 @@ field to go by):
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
 from transforms.csv_rows import blank_to_none, read_csv_rows, row_record
+from transforms.cyber_incidents.eurepoc_fields import (
+    SOURCE,
+    aligned,
+    date_precision,
+    iso_day,
+    list_literal,
+    lower_or_none,
+    rows_frame,
+)
+from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
 from transforms.errors import SourceFormatError
 from transforms.reference.countries import resolve_country_names
 
-SOURCE = "eurepoc"
 
 GLOBAL_COLUMNS = (
     "ID", "name", "description", "start_date", "end_date", "incident_type", "receiver_country",
@@ -67,8 +73,6 @@ EXPECTED_NULL_COUNTRY_LABELS: frozenset[str] = frozenset({
 _REGION_SUFFIX = " (region)"
 
 _ID = re.compile(r"\d+")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MONTHS = ("January February March April May June July August September October November December").split()
 
 
 def is_expected_null_country(label: str | None) -> bool:
@@ -100,65 +104,6 @@ def _kind(header: list[str], file: str) -> str:
     if missing:
         raise _fail(file, f"{kind} file lacks column {missing[0]!r}")
     return kind
-
-
-def _literal(value: str, column: str, incident: str, file: str, nested: bool = False) -> list:
-    """A Python list literal of strings (of lists of strings when nested); empty text is []."""
-    if not value.strip():
-        return []
-    try:
-        parsed = ast.literal_eval(value)
-    except (ValueError, SyntaxError, TypeError, RecursionError) as e:
-        raise _fail(file, f"incident {incident}: {column} is not a Python list literal ({e.__class__.__name__}: "
-                          f"{value[:60]!r})") from None
-    items = parsed if isinstance(parsed, list) else None
-    inner_ok = (lambda x: isinstance(x, list) and all(isinstance(s, str) for s in x)) if nested else (
-        lambda x: isinstance(x, str))
-    if items is None or not all(inner_ok(x) for x in items):
-        shape = "list of lists of strings" if nested else "list of strings"
-        raise _fail(file, f"incident {incident}: {column} is not a {shape}: {value[:60]!r}")
-    return items
-
-
-def _date(value: str) -> date | None:
-    """YYYY-MM-DD or empty; raises ValueError otherwise."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(value) from None
-
-
-def date_precision(day: date | None, text: str) -> str | None:
-    """day | month | year for a EuRepoC date, reading a 1st-of-month as coarser unless `text` names the day."""
-    if day is None:
-        return None
-    if day.day != 1:
-        return "day"
-    month = _MONTHS[day.month - 1]
-    names_day = rf"\b(1(st)?\s+{month}|{month}\s+1(st)?\b,?)\s+{day.year}\b"
-    if re.search(names_day, text, re.IGNORECASE):
-        return "day"
-    if day.month != 1 or re.search(rf"\bJan(uary|\.)?\s+{day.year}\b", text, re.IGNORECASE):
-        return "month"
-    return "year"
-
-
-def _aligned(values: list[str], n: int) -> list[str | None]:
-    """Pair a Global list with n countries: position by position, a lone value for all, else nothing."""
-    if len(values) == n:
-        return list(values)
-    if len(set(values)) == 1:
-        return [values[0]] * n
-    return [None] * n
-
-
-def _lower(value: str | None) -> str | None:
-    return value.lower() if value else None
 
 
 def _quarantined(file: str, reason: str, header: list[str], row: list[str], number: int) -> dict:
@@ -196,13 +141,13 @@ def _global(header: list[str], rows: list[list[str]], file: str) -> tuple[list[d
                 continue
         field = dict(zip(header, row))
         try:
-            start, end = _date(field["start_date"]), _date(field["end_date"])
+            start, end = iso_day(field["start_date"]), iso_day(field["end_date"])
         except ValueError as e:
             quarantine.append(_quarantined(file, f"unreadable date {e.args[0]!r} (not YYYY-MM-DD)", header, row, number))
             continue
         text = f"{field['name']}\n{field['description']}"
         lists = {
-            column: _literal(field[column], column, incident, file, nested=column == "receiver_category")
+            column: list_literal(field[column], column, incident, file, nested=column == "receiver_category")
             for column in ("receiver_country", "receiver_category", "initiator_country", "initiator_category",
                            "initiator_name")
         }
@@ -229,14 +174,14 @@ def _initiators_from_global(parsed: dict) -> list[dict]:
     basis = "; ".join(bases) or None
     if countries:
         n = len(countries)
-        actors, categories = _aligned(names, n), _aligned(parsed["initiator_category"], n)
+        actors, categories = aligned(names, n), aligned(parsed["initiator_category"], n)
     else:
         # An initiator named without a country (v1.1 has one) keeps its name.
         countries, actors = [None] * len(names), list(names)
-        categories = _aligned(parsed["initiator_category"], len(names))
+        categories = aligned(parsed["initiator_category"], len(names))
     return [
         {"incident_id": f"{SOURCE}:{parsed['id']}", "country_raw": blank_to_none(c), "iso3": None, "actor": blank_to_none(a),
-         "actor_type": _lower(blank_to_none(t)), "attribution_basis": basis}
+         "actor_type": lower_or_none(blank_to_none(t)), "attribution_basis": basis}
         for c, a, t in zip(countries, actors, categories)
     ]
 
@@ -278,17 +223,13 @@ def _long_rows(
             out.append({
                 "incident_id": f"{SOURCE}:{incident}", "country_raw": blank_to_none(field["attributed_initiator_country"]),
                 "iso3": None, "actor": blank_to_none(field["attributed_initiator"]),
-                "actor_type": _lower(blank_to_none(field["attributed_initiator_category"])),
+                "actor_type": lower_or_none(blank_to_none(field["attributed_initiator_category"])),
                 "attribution_basis": blank_to_none(field["attribution_basis"]),
             })
         else:
             out.append({"incident_id": f"{SOURCE}:{incident}", "country_raw": blank_to_none(field["receiver_country"]),
                         "iso3": None, "sector": blank_to_none(field["receiver_category"])})
     return out, quarantine
-
-
-def _frame(rows: list[dict], schema: pl.Schema) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def read_eurepoc_snapshot(files: list[Path]) -> IncidentTables:
@@ -329,10 +270,10 @@ def read_eurepoc_snapshot(files: list[Path]) -> IncidentTables:
             else:
                 targets += pairs
     return IncidentTables(
-        incidents=_frame(incidents, INCIDENT_SCHEMA),
-        initiators=_frame(initiators, INITIATOR_SCHEMA).unique(maintain_order=True),
-        targets=_frame(targets, TARGET_SCHEMA).unique(maintain_order=True),
-        quarantine=_frame(quarantine, QUARANTINE_SCHEMA),
+        incidents=rows_frame(incidents, INCIDENT_SCHEMA),
+        initiators=rows_frame(initiators, INITIATOR_SCHEMA).unique(maintain_order=True),
+        targets=rows_frame(targets, TARGET_SCHEMA).unique(maintain_order=True),
+        quarantine=rows_frame(quarantine, QUARANTINE_SCHEMA),
     )
 
 

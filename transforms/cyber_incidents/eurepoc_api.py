@@ -50,14 +50,8 @@ from typing import Any
 
 import polars as pl
 
-from transforms.cyber_incidents.eurepoc import (
-    QUARANTINE_SCHEMA,
-    SOURCE,
-    _frame,
-    _lower,
-    date_precision,
-    stage_eurepoc,
-)
+from transforms.cyber_incidents.eurepoc import QUARANTINE_SCHEMA, stage_eurepoc
+from transforms.cyber_incidents.eurepoc_fields import SOURCE, date_precision, lower_or_none, rows_frame
 from transforms.csv_rows import blank_to_none
 from transforms.cyber_incidents.schema import INCIDENT_SCHEMA, INITIATOR_SCHEMA, TARGET_SCHEMA, IncidentTables
 from transforms.errors import SourceFormatError
@@ -243,7 +237,7 @@ def _initiators(incident: str, attrs: dict, where: str, file: str) -> list[dict]
             categories = _texts(initiator, "initiator_category", where, file) or [None]
             rows += [
                 {"incident_id": f"{SOURCE}:{incident}", "country_raw": blank_to_none(c), "iso3": None, "actor": actor,
-                 "actor_type": _lower(blank_to_none(t)), "attribution_basis": basis}
+                 "actor_type": lower_or_none(blank_to_none(t)), "attribution_basis": basis}
                 for c in countries for t in categories
             ]
     return rows
@@ -316,10 +310,10 @@ def read_eurepoc_api_snapshot(files: list[Path]) -> IncidentTables:
         initiators += _initiators(incident, attrs, where, file)
         targets += _targets(incident, attrs, where, file)
     return IncidentTables(
-        incidents=_frame(incidents, INCIDENT_SCHEMA),
-        initiators=_frame(initiators, INITIATOR_SCHEMA).unique(maintain_order=True),
-        targets=_frame(targets, TARGET_SCHEMA).unique(maintain_order=True),
-        quarantine=_frame(quarantine, QUARANTINE_SCHEMA),
+        incidents=rows_frame(incidents, INCIDENT_SCHEMA),
+        initiators=rows_frame(initiators, INITIATOR_SCHEMA).unique(maintain_order=True),
+        targets=rows_frame(targets, TARGET_SCHEMA).unique(maintain_order=True),
+        quarantine=rows_frame(quarantine, QUARANTINE_SCHEMA),
     )
 
 
