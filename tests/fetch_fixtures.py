@@ -5,10 +5,13 @@ Loaded for every test module through `pytest_plugins` in conftest.py; a module m
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,34 @@ from pipelines.lib.snapshots import SnapshotStore
 @pytest.fixture
 def server(httpserver_ipv4: HTTPServer) -> HTTPServer:
     return httpserver_ipv4
+
+
+@pytest.fixture
+def clock() -> "Clock":
+    return Clock(datetime(2026, 3, 1, 23, 0, tzinfo=timezone.utc))
+
+
+class Clock:
+    """A settable UTC clock."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def base_url(server: HTTPServer) -> str:
+    """The loopback server's base URL, without the trailing slash."""
+    return server.url_for("/").rstrip("/")
+
+
+def one_member_zip(member: str, text: bytes) -> bytes:
+    """A zip holding one file."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(member, text)
+    return buf.getvalue()
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from pipelines.defs.acled.fetch import fetch_acled_events
 from pipelines.defs.ucdp_ged.fetch import fetch_ucdp_ged_api
 from tests.conftest import REPO
 from tests.warehouse_compare import warehouse_content
+from tests.fetch_fixtures import base_url
 
 SAMPLES = REPO / "data" / "samples"
 GDELT_EXPORTS = sorted((SAMPLES / "gdelt").glob("*.export.CSV.zip"))  # 3 on 2024-06-01, 3 on 2024-06-02
@@ -61,10 +62,6 @@ ACLED_REFRESH = "acled-refresh-T0ken-s3cret"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _base(server: HTTPServer) -> str:
-    return server.url_for("/").rstrip("/")
 
 
 class Site:
@@ -89,7 +86,7 @@ def _md5(path: Path) -> str:
 
 
 def _export_url(server: HTTPServer, path: Path) -> str:
-    return f"{_base(server)}/gdeltv2/{path.name}"
+    return f"{base_url(server)}/gdeltv2/{path.name}"
 
 
 def _gdelt_list(server: HTTPServer, exports: list[Path], wrong_md5: tuple[str, ...] = ()) -> bytes:
@@ -102,8 +99,8 @@ def _gdelt_list(server: HTTPServer, exports: list[Path], wrong_md5: tuple[str, .
         md5 = "0" * 32 if path.name in wrong_md5 else _md5(path)
         lines.append(f"{path.stat().st_size} {md5} {_export_url(server, path)}")
         stamp = path.name.split(".")[0]
-        lines.append(f"1234 {'a' * 32} {_base(server)}/gdeltv2/{stamp}.mentions.CSV.zip")
-        lines.append(f"5678 {'b' * 32} {_base(server)}/gdeltv2/{stamp}.gkg.csv.zip")
+        lines.append(f"1234 {'a' * 32} {base_url(server)}/gdeltv2/{stamp}.mentions.CSV.zip")
+        lines.append(f"5678 {'b' * 32} {base_url(server)}/gdeltv2/{stamp}.gkg.csv.zip")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -169,7 +166,7 @@ def _all_text(home: Path, table: str) -> str:
 def test_gdelt_live_backfill_refuses_a_bad_md5_and_the_sensor_fetches_the_file_later(
     tw_home: Path, server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("THREATWATCH_GDELT_URL", _base(server))
+    monkeypatch.setenv("THREATWATCH_GDELT_URL", base_url(server))
     site = Site(server)
     held, late = GDELT_EXPORTS[:-1], GDELT_EXPORTS[-1]  # the last export is listed only in the second phase
     _serve_gdelt(site, server, held)
@@ -289,7 +286,7 @@ def test_gdelt_one_refused_export_does_not_block_the_rest_of_the_range(
     window = EventWindow(datetime(2024, 6, 1, tzinfo=timezone.utc), datetime(2024, 6, 3, tzinfo=timezone.utc),
                          (DAY1, DAY2))
     with pytest.raises(FetchError, match=re.escape(bad.name)):  # still reported, so fetch_succeeded warns
-        gdelt_assets.fetch_gdelt(FetchRequest(client, store, _base(server), SnapshotConfig(), window))
+        gdelt_assets.fetch_gdelt(FetchRequest(client, store, base_url(server), SnapshotConfig(), window))
     assert sorted(f.name for m in store.list("gdelt") for f in m.files) == [p.name for p in GDELT_EXPORTS if p != bad]
 
 
@@ -405,7 +402,7 @@ def _serve_ucdp_api(server: HTTPServer, start: str, end: str) -> None:
 
     def page_url(n: int) -> str:
         query = {"pagesize": UCDP_PAGESIZE, "page": n, "StartDate": start, "EndDate": end}
-        return f"{_base(server)}{path}?{urlencode(query)}"
+        return f"{base_url(server)}{path}?{urlencode(query)}"
 
     bodies = []
     for n, page in enumerate(pages):
@@ -427,7 +424,7 @@ def _serve_ucdp_api(server: HTTPServer, start: str, end: str) -> None:
 
 @pytest.fixture
 def ucdp_api(tw_home: Path, server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServer:
-    monkeypatch.setenv("THREATWATCH_UCDP_GED_URL", _base(server))
+    monkeypatch.setenv("THREATWATCH_UCDP_GED_URL", base_url(server))
     # The API's largest page is 1000 events; the bundled pages hold 10, so the run asks for 10 a page.
     monkeypatch.setattr(ucdp_assets, "fetch_ucdp_ged_api", partial(fetch_ucdp_ged_api, pagesize=UCDP_PAGESIZE))
     _serve_ucdp_api(server, "2024-01-01", "2024-06-30")
@@ -514,7 +511,7 @@ def _serve_acled(server: HTTPServer, start: str, end: str, limit: int) -> list[d
 def test_acled_oauth_run_publishes_events_and_keeps_credentials_out(
     tw_home: Path, server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("THREATWATCH_ACLED_URL", _base(server))
+    monkeypatch.setenv("THREATWATCH_ACLED_URL", base_url(server))
     monkeypatch.setenv("THREATWATCH_ACLED_USERNAME", ACLED_USER)
     monkeypatch.setenv("THREATWATCH_ACLED_PASSWORD", ACLED_PASSWORD)
     # The bundled pages hold 12 and 8 events: with a limit of 12 the first page is full, the second ends the pull.

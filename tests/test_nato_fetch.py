@@ -11,6 +11,7 @@ from pipelines.lib.http import FetchError, HttpClient
 from pipelines.lib.snapshot_manifest import MANIFEST, Manifest
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.nato.fetch import discover_nato_workbook_url, fetch_nato_snapshot
+from tests.fetch_fixtures import base_url
 
 TERMS = dict(publisher="NATO", licence="credit NATO", licence_url="https://example.org/l", citation="NATO def-exp")
 PAGE = "https://www.nato.int/cps/en/natohq/topics_49198.htm"
@@ -61,10 +62,6 @@ def test_no_excel_tables_link_is_a_fetch_error() -> None:
     assert err.value.source == "nato" and err.value.url == PAGE
 
 
-def _base(server: HTTPServer) -> str:
-    return server.url_for("/").rstrip("/")
-
-
 def _serve_topic(server: HTTPServer, *names: str, path: str = TOPIC) -> None:
     # the older edition by relative link, the ones under test by absolute link
     hrefs = [f"{LEGACY}/240617-def-exp-2024-TABLES-en.xlsx"] + [server.url_for(f"{DAM}/{n}") for n in names]
@@ -80,12 +77,12 @@ def _fetch(client: HttpClient, store: SnapshotStore, base: str, **kw: str) -> tu
 def test_first_fetch_stores_only_the_workbook(server: HTTPServer, client: HttpClient, store: SnapshotStore) -> None:
     _serve_topic(server, CURRENT)
     server.expect_ordered_request(f"{DAM}/{CURRENT}").respond_with_data(XLSX, headers={"ETag": '"n1"'})
-    names, manifest = _fetch(client, store, _base(server))
+    names, manifest = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert names == [CURRENT] and [f.name for f in manifest.files] == [CURRENT]
     record = manifest.file(CURRENT)
     assert record.sha256 == hashlib.sha256(XLSX).hexdigest() and record.bytes == len(XLSX)
-    assert record.params == {"discovered_from": f"{_base(server)}{TOPIC}"}
+    assert record.params == {"discovered_from": f"{base_url(server)}{TOPIC}"}
     assert sorted(p.name for p in store.dir_of(manifest).iterdir()) == sorted([CURRENT, MANIFEST])
 
 
@@ -93,7 +90,7 @@ def test_topic_path_is_configurable(server: HTTPServer, client: HttpClient, stor
     path = "/en/what-we-do/introduction-to-nato/defence-expenditures-and-natos-5-commitment"
     _serve_topic(server, "def-exp-2026-en.xlsx", path=path)
     server.expect_ordered_request(f"{DAM}/def-exp-2026-en.xlsx").respond_with_data(XLSX)
-    names, _ = _fetch(client, store, _base(server) + "/", topic_path=path.lstrip("/"))
+    names, _ = _fetch(client, store, base_url(server) + "/", topic_path=path.lstrip("/"))
     server.check_assertions()
     assert names == ["def-exp-2026-en.xlsx"]
 
@@ -107,8 +104,8 @@ def test_unchanged_workbook_answered_304_makes_no_snapshot(
     server.expect_ordered_request(f"{DAM}/{CURRENT}", headers={"If-None-Match": '"n1"'}).respond_with_data(
         "", status=304
     )
-    _, first = _fetch(client, store, _base(server))
-    names, second = _fetch(client, store, _base(server))
+    _, first = _fetch(client, store, base_url(server))
+    names, second = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert names == [CURRENT] and second is None
     assert store.list("nato") == [first]
@@ -122,8 +119,8 @@ def test_new_edition_on_the_page_makes_a_new_snapshot(
     server.expect_ordered_request(f"{DAM}/{CURRENT}").respond_with_data(XLSX, headers={"ETag": '"n1"'})
     _serve_topic(server, CURRENT, newer)
     server.expect_ordered_request(f"{DAM}/{newer}").respond_with_data(new_body, headers={"ETag": '"n2"'})
-    _, first = _fetch(client, store, _base(server))
-    names, second = _fetch(client, store, _base(server))
+    _, first = _fetch(client, store, base_url(server))
+    names, second = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert names == [newer]
     assert second is not None and second.snapshot_id > first.snapshot_id
@@ -140,7 +137,7 @@ def test_html_where_the_workbook_should_be(server: HTTPServer, client: HttpClien
     )
     with store.draft("nato") as draft:
         with pytest.raises(FetchError, match="expected a zip archive, got HTML") as err:
-            fetch_nato_snapshot(client, draft, _base(server))
+            fetch_nato_snapshot(client, draft, base_url(server))
         assert list(draft.dir.iterdir()) == []
     assert err.value.source == "nato"
 
@@ -151,7 +148,7 @@ def test_workbook_503_then_200_is_retried(
     _serve_topic(server, CURRENT)
     server.expect_ordered_request(f"{DAM}/{CURRENT}").respond_with_data("unavailable", status=503)
     server.expect_ordered_request(f"{DAM}/{CURRENT}").respond_with_data(XLSX)
-    _, manifest = _fetch(client, store, _base(server))
+    _, manifest = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert len(sleeps) == 1 and 0 < sleeps[0] <= 1.0  # backoff of the first retry, with jitter
     assert manifest.file(CURRENT).sha256 == hashlib.sha256(XLSX).hexdigest()

@@ -13,6 +13,7 @@ from pipelines.lib.http import FetchError, HttpClient
 from pipelines.lib.snapshot_manifest import MANIFEST, Manifest
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.sipri.fetch import discover_sipri_workbook_url, fetch_sipri_snapshot
+from tests.fetch_fixtures import base_url
 
 TERMS = dict(publisher="SIPRI", licence="SIPRI terms", licence_url="https://example.org/l", citation="SIPRI Milex")
 PAGE = "https://www.sipri.org/databases/milex"
@@ -88,10 +89,6 @@ def test_no_workbook_link_is_a_fetch_error() -> None:
     assert err.value.source == "sipri" and err.value.url == PAGE
 
 
-def _base(server: HTTPServer) -> str:
-    return server.url_for("/").rstrip("/")
-
-
 def _serve_landing(server: HTTPServer, *names: str) -> None:
     # one relative and one absolute link, as Drupal pages mix both
     hrefs = [f"{FILES}/2024-04/SIPRI-Milex-data-1948-2023.xlsx"]
@@ -113,14 +110,14 @@ def test_first_fetch_stores_only_the_workbook(server: HTTPServer, client: HttpCl
     server.expect_ordered_request(f"{FILES}/{CURRENT}").respond_with_data(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={"ETag": '"m1"'}
     )
-    names, manifest = _fetch(client, store, _base(server))
+    names, manifest = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert names == [CURRENT]
     assert [f.name for f in manifest.files] == [CURRENT]
     record = manifest.file(CURRENT)
     assert record.sha256 == hashlib.sha256(body).hexdigest() and record.bytes == len(body)
     assert record.url == server.url_for(f"{FILES}/{CURRENT}") and record.etag == '"m1"'
-    assert record.params == {"discovered_from": f"{_base(server)}/databases/milex"}
+    assert record.params == {"discovered_from": f"{base_url(server)}/databases/milex"}
     assert sorted(p.name for p in store.dir_of(manifest).iterdir()) == sorted([CURRENT, MANIFEST])
     assert store.file_path(manifest, CURRENT).read_bytes() == body
 
@@ -137,8 +134,8 @@ def test_unchanged_workbook_answered_304_makes_no_snapshot(
     server.expect_ordered_request(f"{FILES}/{CURRENT}", headers={"If-None-Match": '"m1"'}).respond_with_data(
         "", status=304
     )
-    _, first = _fetch(client, store, _base(server))
-    names, second = _fetch(client, store, _base(server))
+    _, first = _fetch(client, store, base_url(server))
+    names, second = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert names == [CURRENT] and second is None
     assert server.log[3][0].headers["If-Modified-Since"] == "Mon, 27 Apr 2026 08:00:00 GMT"
@@ -154,8 +151,8 @@ def test_new_release_on_the_page_makes_a_new_snapshot(
     _serve_landing(server, CURRENT, newer)
     new_body = _xlsx("2026")
     server.expect_ordered_request(f"{FILES}/{newer}").respond_with_data(new_body, headers={"ETag": '"m2"'})
-    _, first = _fetch(client, store, _base(server))
-    names, second = _fetch(client, store, _base(server))
+    _, first = _fetch(client, store, base_url(server))
+    names, second = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert names == [newer]
     assert second is not None and second.snapshot_id > first.snapshot_id
@@ -171,7 +168,7 @@ def test_html_where_the_workbook_should_be(server: HTTPServer, client: HttpClien
     )
     with store.draft("sipri") as draft:
         with pytest.raises(FetchError, match="expected a zip archive, got HTML") as err:
-            fetch_sipri_snapshot(client, draft, _base(server))
+            fetch_sipri_snapshot(client, draft, base_url(server))
         assert list(draft.dir.iterdir()) == []
     assert err.value.source == "sipri" and err.value.url.endswith(CURRENT)
     assert store.list("sipri") == []
@@ -181,7 +178,7 @@ def test_no_link_on_the_served_page(server: HTTPServer, client: HttpClient, stor
     server.expect_request("/databases/milex").respond_with_data(_landing(), content_type="text/html")
     with store.draft("sipri") as draft:
         with pytest.raises(FetchError, match="landing page has no Milex workbook link"):
-            fetch_sipri_snapshot(client, draft, _base(server) + "/")
+            fetch_sipri_snapshot(client, draft, base_url(server) + "/")
         assert list(draft.dir.iterdir()) == []
 
 
@@ -192,7 +189,7 @@ def test_workbook_503_then_200_is_retried(
     _serve_landing(server, CURRENT)
     server.expect_ordered_request(f"{FILES}/{CURRENT}").respond_with_data("busy", status=503, headers={"Retry-After": "7"})
     server.expect_ordered_request(f"{FILES}/{CURRENT}").respond_with_data(body)
-    _, manifest = _fetch(client, store, _base(server))
+    _, manifest = _fetch(client, store, base_url(server))
     server.check_assertions()
     assert sleeps == [7.0]
     assert manifest.file(CURRENT).sha256 == hashlib.sha256(body).hexdigest()

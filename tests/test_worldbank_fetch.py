@@ -21,6 +21,7 @@ from pipelines.defs.worldbank.fetch import (
     fetch_worldbank_snapshot,
     worldbank_api_error,
 )
+from tests.fetch_fixtures import base_url
 
 TERMS = dict(publisher="World Bank", licence="CC BY 4.0", licence_url="https://example.org/l", citation="WDI")
 IND = "MS.MIL.XPND.GD.ZS"
@@ -43,10 +44,6 @@ def store(tmp_path: Path) -> SnapshotStore:
     return SnapshotStore(tmp_path / "snapshots")
 
 
-def _base(server: HTTPServer) -> str:
-    return server.url_for("/").rstrip("/")
-
-
 def _page(page: int, pages: int, rows: list[dict] | None = None) -> bytes:
     """A page as the API writes it; odd spacing and raw UTF-8 so 'unchanged' is checkable."""
     meta = {"page": page, "pages": pages, "per_page": "2", "total": 2 * pages, "lastupdated": "2026-07-13"}
@@ -65,7 +62,7 @@ def test_all_pages_are_saved_unchanged(server: HTTPServer, client: HttpClient, s
     bodies = [_page(p, 3) for p in (1, 2, 3)]
     _serve_pages(server, PATH, bodies, per_page=2)
     with store.draft("worldbank") as draft:
-        names = fetch_worldbank_indicator(client, draft, _base(server), IND, per_page=2)
+        names = fetch_worldbank_indicator(client, draft, base_url(server), IND, per_page=2)
         manifest = draft.commit("http", **TERMS)
     assert names == [f"{IND}.page-001.json", f"{IND}.page-002.json", f"{IND}.page-003.json"]
     assert [store.file_path(manifest, n).read_bytes() for n in names] == bodies
@@ -78,7 +75,7 @@ def test_countries_pages(server: HTTPServer, client: HttpClient, store: Snapshot
     body = _page(1, 1, [{"id": "WLD", "region": {"id": "NA", "value": "Aggregates"}}])
     _serve_pages(server, "/v2/country", [body], per_page=1000)
     with store.draft("worldbank") as draft:
-        assert fetch_worldbank_countries(client, draft, _base(server)) == ["countries.page-001.json"]
+        assert fetch_worldbank_countries(client, draft, base_url(server)) == ["countries.page-001.json"]
         assert (draft.dir / "countries.page-001.json").read_bytes() == body
 
 
@@ -97,7 +94,7 @@ def test_api_errors_are_fetch_errors(
     _serve_pages(server, PATH, bodies, per_page=20000)
     with store.draft("worldbank") as draft:
         with pytest.raises(FetchError, match=message) as err:
-            fetch_worldbank_indicator(client, draft, _base(server), IND)
+            fetch_worldbank_indicator(client, draft, base_url(server), IND)
         bad_page = f"{IND}.page-{len(bodies):03d}.json"
         assert not (draft.dir / bad_page).exists()  # the bad page is not left in the draft
     assert err.value.source == "worldbank" and f"page={len(bodies)}" in err.value.url
@@ -107,7 +104,7 @@ def test_html_body_is_a_fetch_error(server: HTTPServer, client: HttpClient, stor
     server.expect_request(PATH).respond_with_data("<html><body>Service Unavailable</body></html>", content_type="text/html")
     with store.draft("worldbank") as draft:
         with pytest.raises(FetchError, match="expected JSON, got HTML"):
-            fetch_worldbank_indicator(client, draft, _base(server), IND)
+            fetch_worldbank_indicator(client, draft, base_url(server), IND)
         assert list(draft.dir.iterdir()) == []
 
 
@@ -135,13 +132,13 @@ def test_bulk_zip_304_on_second_run_makes_no_snapshot(server: HTTPServer, client
         "", status=304, headers={"ETag": '"wdi-1"'}
     )
     with store.draft("worldbank") as draft:
-        assert fetch_worldbank_bulk(client, draft, _base(server), IND) == f"{IND}.csv.zip"
+        assert fetch_worldbank_bulk(client, draft, base_url(server), IND) == f"{IND}.csv.zip"
         first = draft.commit("http", **TERMS)
     assert first.file(f"{IND}.csv.zip").etag == '"wdi-1"'
     assert store.file_path(first, f"{IND}.csv.zip").read_bytes() == payload
 
     with store.draft("worldbank") as draft:
-        fetch_worldbank_bulk(client, draft, _base(server), IND)
+        fetch_worldbank_bulk(client, draft, base_url(server), IND)
         assert draft.commit("http", **TERMS) is None
     server.check_assertions()
     second_request = server.log[1][0]
@@ -156,7 +153,7 @@ def test_snapshot_fetches_countries_and_every_indicator(
     for ind in WORLDBANK_INDICATORS:
         _serve_pages(server, f"/v2/country/all/indicator/{ind}", [_page(1, 1)], per_page=50)
     with store.draft("worldbank") as draft:
-        names = fetch_worldbank_snapshot(client, draft, _base(server), fmt="api", per_page=50)
+        names = fetch_worldbank_snapshot(client, draft, base_url(server), fmt="api", per_page=50)
         manifest = draft.commit("http", **TERMS)
     assert names == ["countries.page-001.json"] + [f"{i}.page-001.json" for i in WORLDBANK_INDICATORS]
     assert sorted(f.name for f in manifest.files) == sorted(names)
