@@ -225,6 +225,9 @@ def main() -> None:
             pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(45)
     if set(PATHS) <= set(chosen):
         print(table(results))
+    if args.profile or not set(PATHS) <= set(chosen):  # a partial or profiled run is not a result
+        shutil.rmtree(work, ignore_errors=True)
+        return
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"three_way_{args.events}.json"
     out.write_text(json.dumps({"events": args.events, "rows_per_file": args.rows_per_file, "cpus": os.cpu_count(),

@@ -27,11 +27,11 @@ from pipelines.lib.staged_tables import StagedTable
 from pipelines.lib.sql_schema import empty_frame
 from pipelines.lib.validation import Expect, ValidationReport, run_suite
 
-# Rows validated in one suite run of a partitioned table. GX costs about a second per run whatever the size,
-# so pending partitions are judged in batches (a month-by-month backfill is not hundreds of runs); the cap
-# bounds the pandas copies GX makes, of only the columns the suite reads (GDELT: 500,000 rows, two days,
-# peak ~1.1 GB; benchmarks/gdelt_three_way.py).
-VALIDATION_BATCH_ROWS = 500_000
+# Rows validated in one suite run of a partitioned table. A warm GX run costs ~0.2 s whatever the size, so
+# pending partitions are judged in batches (a month-by-month backfill is not hundreds of runs); the cap bounds
+# the copies GX makes, of only the columns the suite reads: a GDELT validation peaks at ~1.1 GB with 250,000
+# rows (about a day), ~1.8 GB with 500,000 (benchmarks/gdelt_scale.py, phase validate).
+VALIDATION_BATCH_ROWS = 250_000
 
 
 def check_result(reports: list[ValidationReport], notes: list[str]) -> AssetCheckResult:
