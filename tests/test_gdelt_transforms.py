@@ -4,70 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import struct
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from pipelines.lib.reference import load_cameo_event_codes
-from transforms.conflict_events.cameo import (
-    EVENTCODES_SCHEMA,
-    build_cameo_eventcodes,
-    quad_class_for_root,
-    read_cameo_lookup,
-)
+from tests.gdelt_rows import SAMPLES, GDELT_SAMPLES, SAMPLE_ZIPS, UTC, gdelt_row, export
 from transforms.conflict_events.gdelt import (
     EXTRA_SCHEMA,
     GDELT_EVENT_COLUMNS,
     REJECTED_SCHEMA,
     read_gdelt_export,
     read_gdelt_export_zip,
-    read_gdelt_export_zips,
 )
-from transforms.conflict_events.gdelt_files import (
-    FILE_LIST_SCHEMA,
-    parse_gdelt_file_list,
-    read_single_member_zip,
-)
+from transforms.conflict_events.gdelt_files import FILE_LIST_SCHEMA, parse_gdelt_file_list
 from transforms.conflict_events.schema import EVENT_COLUMNS
 from transforms.errors import SourceFormatError
-from transforms.reference.countries import resolve_country_codes
-from transforms.reference.country_crosswalk import combine_fips_codes
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "data" / "samples"
-GDELT_SAMPLES = SAMPLES / "gdelt"
-SAMPLE_ZIPS = sorted(GDELT_SAMPLES.glob("*.export.CSV.zip"))
-UTC = timezone.utc
-
-
-def gdelt_row(**values: str) -> str:
-    """One export line: a plausible event, with `values` (column name -> text) replacing fields."""
-    base = dict.fromkeys(GDELT_EVENT_COLUMNS, "")
-    base.update({
-        "GLOBALEVENTID": "1180000001", "SQLDATE": "20240601", "MonthYear": "202406", "Year": "2024",
-        "FractionDate": "2024.4164", "Actor1Code": "USAGOV", "Actor1Name": "WHITE HOUSE", "Actor1CountryCode": "USA",
-        "Actor1Type1Code": "GOV", "Actor2Code": "RUS", "Actor2Name": "RUSSIA", "Actor2CountryCode": "RUS",
-        "IsRootEvent": "1", "EventCode": "0211", "EventBaseCode": "021", "EventRootCode": "02", "QuadClass": "1",
-        "GoldsteinScale": "3.4", "NumMentions": "4", "NumSources": "1", "NumArticles": "4",
-        "AvgTone": "-1.25", "ActionGeo_Type": "4", "ActionGeo_FullName": "Kyiv, Kyyiv, Misto, Ukraine",
-        "ActionGeo_CountryCode": "UP", "ActionGeo_ADM1Code": "UP12", "ActionGeo_Lat": "50.43",
-        "ActionGeo_Long": "30.52", "ActionGeo_FeatureID": "-1044367", "DATEADDED": "20240601231500",
-        "SOURCEURL": "https://news.example.org/a",
-    })
-    unknown = set(values) - set(GDELT_EVENT_COLUMNS)
-    assert not unknown, unknown
-    base.update(values)
-    return "\t".join(base[c] for c in GDELT_EVENT_COLUMNS)
-
-
-def export(*lines: str) -> bytes:
-    return "".join(f"{line}\n" for line in lines).encode("utf-8")
-
 
 # --- the export file ------------------------------------------------------------------------------------
 
@@ -242,111 +197,6 @@ def test_sample_generator_is_deterministic_and_up_to_date(tmp_path):
         "run `python data/samples/generate_conflict_acled_gdelt.py` and commit the samples"
 
 
-# --- zip safety ---------------------------------------------------------------------------------------
-
-def make_zip(path: Path, members: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
-
-
-def patch_declared_size(path: Path, size: int) -> None:
-    """Rewrite the uncompressed size in the local header and the central directory (a lying header)."""
-    blob = bytearray(path.read_bytes())
-    local = blob.index(b"PK\x03\x04")
-    struct.pack_into("<I", blob, local + 22, size)
-    central = blob.index(b"PK\x01\x02")
-    struct.pack_into("<I", blob, central + 24, size)
-    path.write_bytes(bytes(blob))
-
-
-def test_zip_with_the_expected_member_reads(tmp_path, crosswalk):
-    path = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": export(gdelt_row())})
-    events, _ = read_gdelt_export_zip(path, crosswalk)
-    assert events["source_file"].to_list() == ["20240601000000.export.CSV.zip"]
-
-
-@pytest.mark.parametrize(
-    ("members", "message"),
-    [
-        ({"../20240601000000.export.CSV": b"x"}, "directory part"),
-        ({"/tmp/20240601000000.export.CSV": b"x"}, "directory part"),
-        ({"sub/20240601000000.export.CSV": b"x"}, "directory part"),
-        ({"20240601000000.export.CSV": b"x", "20240601001500.export.CSV": b"y"}, "exactly one member, found 2"),
-        ({}, "exactly one member, found 0"),
-        ({"20240601001500.export.CSV": b"x"}, "not the expected '20240601000000.export.CSV'"),
-        ({"evil.sh": b"x"}, "not the expected"),
-    ],
-)
-def test_unsafe_or_unexpected_members_are_refused(tmp_path, crosswalk, members, message):
-    path = make_zip(tmp_path / "20240601000000.export.CSV.zip", members)
-    with pytest.raises(SourceFormatError, match=message) as caught:
-        read_gdelt_export_zip(path, crosswalk)
-    assert "20240601000000.export.CSV.zip" in str(caught.value)
-
-
-def test_many_zips_read_together_equal_each_read_alone(tmp_path, crosswalk):
-    # the same id in two files is two events; repeated within a file, the second row is quarantined
-    first = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": export(
-        gdelt_row(GLOBALEVENTID="5"), gdelt_row(GLOBALEVENTID="5", Actor1Name="AGAIN"), gdelt_row(QuadClass="9"))})
-    empty = make_zip(tmp_path / "20240601001500.export.CSV.zip", {"20240601001500.export.CSV": b""})
-    rejected_only = make_zip(tmp_path / "20240601003000.export.CSV.zip",
-                             {"20240601003000.export.CSV": export(gdelt_row(SQLDATE="2024"))})
-    last = make_zip(tmp_path / "20240601004500.export.CSV.zip", {"20240601004500.export.CSV": export(
-        gdelt_row(GLOBALEVENTID="5"), gdelt_row(GLOBALEVENTID="6", ActionGeo_CountryCode="QQ"))})
-    paths = [first, empty, rejected_only, last]
-    together = read_gdelt_export_zips(paths, crosswalk)
-    for path, (events, rejected) in zip(paths, together, strict=True):
-        alone_events, alone_rejected = read_gdelt_export_zip(path, crosswalk)
-        assert_frame_equal(events, alone_events)
-        assert_frame_equal(rejected, alone_rejected)
-    assert [e.height for e, _ in together] == [1, 0, 0, 1]
-    assert [r["line"].to_list() for _, r in together] == [[2, 3], [], [1], [2]]
-
-
-def test_a_bad_zip_among_many_names_itself(tmp_path, crosswalk):
-    good = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": export(gdelt_row())})
-    bad = make_zip(tmp_path / "20240601001500.export.CSV.zip",
-                   {"20240601001500.export.CSV": export(gdelt_row(), gdelt_row() + "\textra")})
-    with pytest.raises(SourceFormatError, match=r"20240601001500\.export\.CSV\.zip.*line 2 has 62"):
-        read_gdelt_export_zips([good, bad], crosswalk)
-
-
-def test_not_a_zip_is_refused(tmp_path, crosswalk):
-    path = tmp_path / "20240601000000.export.CSV.zip"
-    path.write_bytes(b"<html>not found</html>")
-    with pytest.raises(SourceFormatError, match="not a readable zip"):
-        read_gdelt_export_zip(path, crosswalk)
-
-
-def test_zip_bomb_is_refused_before_decompressing(tmp_path, crosswalk, monkeypatch):
-    path = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": bytes(20_000_000)})
-    assert path.stat().st_size < 100_000  # 20 MB of zeros, ~20 KB on disk
-    monkeypatch.setattr(zipfile.ZipFile, "open", lambda *a, **k: pytest.fail("decompression started"))
-    with pytest.raises(SourceFormatError, match="compression ratio of .* over the bound"):
-        read_gdelt_export_zip(path, crosswalk)
-
-
-def test_declared_size_over_the_cap_is_refused(tmp_path, crosswalk, monkeypatch):
-    path = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": export(gdelt_row())})
-    with pytest.raises(SourceFormatError, match="over the cap of 100"):
-        read_gdelt_export_zip(path, crosswalk, max_uncompressed_bytes=100)
-    patch_declared_size(path, 3_000_000_000)  # a header claiming 3 GB, refused on the default cap
-    monkeypatch.setattr(zipfile.ZipFile, "open", lambda *a, **k: pytest.fail("decompression started"))
-    with pytest.raises(SourceFormatError, match="declares 3000000000 bytes uncompressed"):
-        read_gdelt_export_zip(path, crosswalk)
-
-
-def test_stream_longer_than_declared_is_refused(tmp_path):
-    data = export(*(gdelt_row(GLOBALEVENTID=str(i)) for i in range(50)))
-    path = make_zip(tmp_path / "20240601000000.export.CSV.zip", {"20240601000000.export.CSV": data})
-    compressed = zipfile.ZipFile(path).infolist()[0].compress_size
-    patch_declared_size(path, compressed * 2)  # plausible ratio, but the stream is far longer
-    with pytest.raises(SourceFormatError, match="corrupt|past its declared size"):
-        read_single_member_zip(path, r"\d{14}\.export\.CSV")
-
-
 # --- file lists and slots -----------------------------------------------------------------------------
 
 def test_sample_file_lists_match_the_shipped_zips():
@@ -388,105 +238,3 @@ def test_malformed_list_line_names_its_number(bad):
     good = "1 297a16b493de7cf6ca809a7cc31d0b93 http://example.org/20150218230000.export.CSV.zip"
     with pytest.raises(SourceFormatError, match=r"masterfilelist\.txt.*line 3:"):
         parse_gdelt_file_list(f"{good}\n{good}\n{bad}\n", "masterfilelist.txt")
-
-
-# --- CAMEO lookups ------------------------------------------------------------------------------------
-
-def write_lookup(path: Path, header: str, *lines: str, newline: str = "\r\n") -> Path:
-    path.write_bytes(newline.join([header, *lines, ""]).encode("utf-8"))
-    return path
-
-
-def test_glued_eventcodes_line_is_split_and_its_goldstein_fills_the_gap(tmp_path):
-    events = read_cameo_lookup(write_lookup(
-        tmp_path / "CAMEO.eventcodes.txt", "CAMEOEVENTCODE\tEVENTDESCRIPTION",
-        "10\tDEMAND", "105\tDemand mediation",
-        "1056\tDemand de-escalation of military engagement106:[-5.0] Demand withdrawal",
-        "107\tDemand ceasefire", "14\tPROTEST", "1451\tProtest violently, riot1452:[-7.5] Engage in violent protest",
-    ), "eventcodes")
-    assert events.rows() == [
-        ("10", "DEMAND", None), ("105", "Demand mediation", None),
-        ("1056", "Demand de-escalation of military engagement", None), ("106", "Demand withdrawal", -5.0),
-        ("107", "Demand ceasefire", None), ("14", "PROTEST", None),
-        ("1451", "Protest violently, riot", None), ("1452", "Engage in violent protest", -7.5),
-    ]
-    goldstein = read_cameo_lookup(write_lookup(
-        tmp_path / "CAMEO.goldsteinscale.txt", "CAMEOEVENTCODE\tGOLDSTEINSCALE",
-        "10\t-5.0", "105\t-5.0", "1056\t-5.0", "107\t-5.0", "14\t-6.5", "1451\t-7.5", "1452\t-7.5", newline="\n",
-    ), "goldsteinscale")
-    table = build_cameo_eventcodes(events, goldstein)
-    assert table.schema == EVENTCODES_SCHEMA
-    assert table.filter(pl.col("code") == "106").row(0) == ("106", "Demand withdrawal", "10", "base", -5.0, 3)
-    assert table.filter(pl.col("code") == "1452").row(0)[2:] == ("14", "event", -7.5, 4)
-
-
-def test_a_glued_looking_label_with_a_foreign_root_is_left_alone(tmp_path):
-    events = read_cameo_lookup(write_lookup(
-        tmp_path / "e.txt", "CAMEOEVENTCODE\tEVENTDESCRIPTION", "040\tConsult about 190:[1.0] things"), "eventcodes")
-    assert events.rows() == [("040", "Consult about 190:[1.0] things", None)]
-
-
-def test_lookup_kinds_headers_and_bad_lines(tmp_path):
-    country = read_cameo_lookup(write_lookup(tmp_path / "c.txt", "CODE\tLABEL", "WSB\tWest Bank", "USA\tUnited States"),
-                                "country")
-    assert country.columns == ["code", "label"] and country["code"].to_list() == ["WSB", "USA"]
-    with pytest.raises(SourceFormatError, match="header"):
-        read_cameo_lookup(write_lookup(tmp_path / "g.txt", "CODE\tLABEL", "01\t0.0"), "goldsteinscale")
-    with pytest.raises(SourceFormatError, match="line 3"):
-        read_cameo_lookup(write_lookup(tmp_path / "r.txt", "CODE\tLABEL", "ADR\tA", "BUD Buddhism"), "religion")
-    with pytest.raises(SourceFormatError, match="line 3: code '010' repeats line 2"):
-        read_cameo_lookup(write_lookup(tmp_path / "d.txt", "CAMEOEVENTCODE\tEVENTDESCRIPTION", "010\tA", "010\tB"),
-                          "eventcodes")
-    repeated = read_cameo_lookup(
-        write_lookup(tmp_path / "k.txt", "CODE\tLABEL", "CEM\tOne ", "UIS\tX", "CEM\tTwo", "UIS\tX"), "knowngroup")
-    assert repeated.rows() == [("CEM", "One | Two"), ("UIS", "X")]
-    with pytest.raises(SourceFormatError, match="not a number"):
-        read_cameo_lookup(write_lookup(tmp_path / "n.txt", "CAMEOEVENTCODE\tGOLDSTEINSCALE", "01\tzero"),
-                          "goldsteinscale")
-    with pytest.raises(ValueError, match="unknown CAMEO lookup kind"):
-        read_cameo_lookup(tmp_path / "c.txt", "verbs")
-
-
-def test_missing_goldstein_without_a_glued_value_fails(tmp_path):
-    events = pl.DataFrame({"code": ["01", "010"], "label": ["A", "B"], "goldstein_in_label": [None, None]},
-                          schema={"code": pl.Utf8, "label": pl.Utf8, "goldstein_in_label": pl.Float64})
-    goldstein = pl.DataFrame({"code": ["01"], "goldstein_scale": [0.0]})
-    with pytest.raises(ValueError, match="without a Goldstein value: \\['010'\\]"):
-        build_cameo_eventcodes(events, goldstein)
-
-
-def test_quad_class_by_root():
-    assert [quad_class_for_root(f"{r:02d}") for r in range(1, 21)] == [1] * 5 + [2] * 3 + [3] * 5 + [4] * 7
-    assert quad_class_for_root("21") is None and quad_class_for_root("1") is None
-
-
-def test_committed_cameo_eventcodes_are_consistent():
-    table = load_cameo_event_codes()
-    assert table["code"].is_unique().all() and table.null_count().sum_horizontal()[0] == 0
-    assert set(table.filter(pl.col("level") == "root")["code"]) == {f"{r:02d}" for r in range(1, 21)}
-    assert (table["code"].str.slice(0, 2) == table["root_code"]).all()
-    assert table.filter(pl.col("goldstein_scale").abs() > 10).is_empty()
-    parents = set(table["code"])
-    assert all(code[:3] in parents for code in table.filter(pl.col("level") == "event")["code"])
-    assert table.filter(pl.col("code") == "106")["goldstein_scale"].to_list() == [-5.0]
-
-
-# --- FIPS in the crosswalk ------------------------------------------------------------------------------
-
-def test_fips_scheme_resolves_every_code_of_an_entity(crosswalk):
-    frame = pl.DataFrame({"c": ["WE", "GZ", " us ", "uk", "KV", "OD", "OS", "QQ", None, ""]})
-    got = resolve_country_codes(frame, "c", crosswalk, "fips")["iso3"].to_list()
-    assert got == ["PSE", "PSE", "USA", "GBR", "XKX", "SSD", None, None, None, None]
-
-
-def test_hand_fips_codes_override_geonames_and_must_list_the_no_country_codes():
-    geonames = pl.DataFrame({"fips_code": ["US", "NT"], "iso3": ["USA", "ANT"]})
-    hand = pl.DataFrame({
-        "fips_code": ["NT", "OS", "PF", "PG", "AX", "DX", "GZ"], "iso3": ["", "", "", "", "", "", "PSE"],
-        "name": ["x"] * 7, "note": ["x"] * 7,
-    })
-    combined = combine_fips_codes(geonames, hand)
-    assert dict(combined.select("fips_code", "iso3").iter_rows())["NT"] is None
-    assert combined.filter(pl.col("fips_code") == "US")["origin"].to_list() == ["geonames"]
-    with pytest.raises(ValueError, match="FIPS_WITHOUT_COUNTRY"):
-        combine_fips_codes(geonames, hand.filter(pl.col("fips_code") != "OS"))
