@@ -99,20 +99,18 @@ def _cmd_snapshot_list(args: argparse.Namespace) -> int:
 
 
 def _connect_read_only():
-    """A read-only connection to the published warehouse, locked against file access.
+    """The committed warehouse attached READ_ONLY, then locked against every file but its data files.
 
-    With a DuckLake warehouse, lock down with `allowed_directories=[paths.data_path]`: its Parquet files are
-    read through the file system (checked: reads work, and COPY is still refused by statement type first).
+    DuckLake reads its Parquet files through the file system, so DATA_PATH stays allowed (COPY and the like
+    are refused by statement type before they run).
     """
-    import duckdb
-
+    from pipelines.lib.ducklake import CatalogConfig, connect_warehouse
     from pipelines.lib.read_only_sql import lock_down
 
-    warehouse = paths_from_env().warehouse
-    if not warehouse.exists():
-        raise CliError(f"no published warehouse at {warehouse}: run `threatwatch run --offline` first")
-    con = duckdb.connect(str(warehouse), read_only=True)
-    lock_down(con)
+    paths = paths_from_env()
+    con = connect_warehouse(paths, read_only=True)  # WarehouseNotFoundError says: run threatwatch run first
+    data_path = CatalogConfig.from_env(paths).data_path
+    lock_down(con, [data_path] if "://" not in data_path else [])
     return con
 
 
@@ -144,11 +142,8 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from pipelines.lib.export import export_table
 
-    warehouse = paths_from_env().warehouse
-    if not warehouse.exists():
-        raise CliError(f"no published warehouse at {warehouse}: run `threatwatch run --offline` first")
     try:
-        notice = export_table(warehouse, args.table, Path(args.out))
+        notice = export_table(paths_from_env(), args.table, Path(args.out))
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     print(f"exported {args.table} to {args.out}; licence notice in {notice}")

@@ -16,6 +16,7 @@ from dagster import AssetCheckSeverity, AssetKey, AssetSelection, BetaWarning, D
 from pipelines.definitions import build_definitions
 from pipelines.defs.domains import EVENT_SOURCES
 from pipelines.lib.config import first_partition_env, paths_from_env
+from pipelines.lib.ducklake import CatalogConfig
 from pipelines.lib.partition_staging import covered_partitions
 from pipelines.lib.source_spec import RANGE_END, RANGE_START, SnapshotConfig, run_rows
 from pipelines.lib.instance import cli_run_tags, persistent_instance
@@ -144,7 +145,7 @@ def run_pipeline(offline: bool = False, select: str | None = None, worldbank_for
     defs = build_definitions(offline=offline)
     selection = resolve_selection(defs.resolve_asset_graph(), select, publish)
     paths = paths_from_env()
-    summary = RunSummary(success=True, offline=offline, warehouse=str(paths.warehouse))
+    summary = RunSummary(success=True, offline=offline, warehouse=CatalogConfig.from_env(paths).describe())
     if not publish:
         summary.not_published_because = "--no-publish: what was staged waits in the lake for the next publish"
     elif selection is not None and not any(k.path[0] in ("staging", "warehouse") for k in selection):
@@ -236,7 +237,7 @@ def run_backfill(source: str, start: str, end: str, *, offline: bool = False, fe
         raise ValueError(problem)
     defs = build_definitions(offline=offline)
     paths = paths_from_env()
-    summary = RunSummary(success=True, offline=offline, warehouse=str(paths.warehouse))
+    summary = RunSummary(success=True, offline=offline, warehouse=CatalogConfig.from_env(paths).describe())
     ops = {f"snapshot__{source}": {"config": {"format": fetch_format, "version": version}}}
     with persistent_instance() as instance:
         _execute(instance, defs.resolve_job_def(f"{source}_job"), summary, observer,

@@ -10,7 +10,7 @@ import pytest
 from pipelines.lib.config import SAMPLES_DIR, paths_from_env
 from pipelines.run import run_pipeline
 from pipelines.lib.snapshots import SnapshotStore
-from tests.warehouse_compare import file_sha256
+from tests.warehouse_compare import warehouse_state
 
 BULK = SAMPLES_DIR / "worldbank" / "bulk"
 
@@ -58,8 +58,8 @@ def set_france_latest_year(text: bytes):
 
 
 @pytest.fixture
-def warehouse_before(copied_home: Path) -> str:
-    return file_sha256(paths_from_env().warehouse)
+def warehouse_before(copied_home: Path) -> tuple:
+    return warehouse_state()
 
 
 def test_changed_header_names_source_snapshot_file_and_column(tmp_path, warehouse_before):
@@ -67,14 +67,14 @@ def test_changed_header_names_source_snapshot_file_and_column(tmp_path, warehous
     assert "[worldbank]" in output and snapshot_id in output and edited in output
     assert "Country Code" in output
     assert "Nothing published" in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def test_non_numeric_value_is_named(tmp_path, warehouse_before):
     output, snapshot_id, edited = _import_and_run(tmp_path, set_france_latest_year(b'"n/a"'))
     assert "[worldbank]" in output and snapshot_id in output and edited in output
     assert "FRA" in output and "n/a" in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def test_unknown_country_fails_validation_naming_it(tmp_path, warehouse_before):
@@ -87,7 +87,7 @@ def test_unknown_country_fails_validation_naming_it(tmp_path, warehouse_before):
     output, snapshot_id, _ = _import_and_run(tmp_path, add_atlantis)
     assert "gx_stg_worldbank " in output.replace("FAILED", " FAILED") and "FAILED" in output
     assert "Atlantis (ATL)" in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def test_corrupt_zip_names_the_file(tmp_path, warehouse_before):
@@ -102,7 +102,7 @@ def test_corrupt_zip_names_the_file(tmp_path, warehouse_before):
     output = summary.render()
     assert not summary.success
     assert "[worldbank]" in output and snapshot_id in output and broken.name in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def test_partial_snapshot_is_blocked_by_the_row_count_bound(warehouse_before):
@@ -112,7 +112,7 @@ def test_partial_snapshot_is_blocked_by_the_row_count_bound(warehouse_before):
     summary = run_pipeline(offline=True)
     assert not summary.success
     assert "expect_table_row_count_to_be_between failed" in summary.render()
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def test_failed_validation_is_never_published_later(tmp_path, warehouse_before):
@@ -128,7 +128,7 @@ def test_failed_validation_is_never_published_later(tmp_path, warehouse_before):
 def test_unreviewed_share_above_100_blocks_publication(tmp_path, warehouse_before):
     output, _, _ = _import_and_run(tmp_path, set_france_latest_year(b'"150.5"'))
     assert "share_value: expect_column_values_to_be_between failed" in output and "150.5" in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def _import_zip_and_run(zip_path: Path) -> tuple[str, str]:
@@ -155,7 +155,7 @@ def test_a_bulk_zip_member_escaping_its_folder_is_refused(tmp_path, warehouse_be
     output, snapshot_id = _import_zip_and_run(evil)
     assert "[worldbank]" in output and snapshot_id in output and evil.name in output
     assert "'../../API_" in output and "directory part" in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before
 
 
 def test_a_bulk_zip_bomb_is_refused_before_it_is_inflated(tmp_path, warehouse_before):
@@ -166,4 +166,4 @@ def test_a_bulk_zip_bomb_is_refused_before_it_is_inflated(tmp_path, warehouse_be
     output, snapshot_id = _import_zip_and_run(bomb)
     assert "[worldbank]" in output and snapshot_id in output and bomb.name in output
     assert "refused before decompressing" in output
-    assert file_sha256(paths_from_env().warehouse) == warehouse_before
+    assert warehouse_state() == warehouse_before

@@ -8,6 +8,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.lib.config import SAMPLES_DIR
+from tests.warehouse_compare import open_warehouse
 
 
 def one_line_error(capsys: pytest.CaptureFixture) -> str:
@@ -87,7 +88,7 @@ def test_export_carries_the_licence_notice_of_every_contributing_source(copied_h
         assert f"[{source}]" in notice and licence in notice
     inside = duckdb.sql(f"SELECT value FROM parquet_kv_metadata('{out}') WHERE key = 'threatwatch_notice'").fetchall()[0][0]
     assert inside.decode() == notice
-    with duckdb.connect(str(copied_home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(copied_home) as con:
         expected = con.execute("SELECT count(*) FROM marts.nato_burden_sharing").fetchone()[0]
     assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchall()[0][0] == expected
 

@@ -22,6 +22,7 @@ from pipelines.lib.instance import dagster_home as instance_home
 from pipelines.run import run_pipeline
 from pipelines.run_display import RunDisplay
 from tests.test_cli import one_line_error
+from tests.warehouse_compare import warehouse_state
 
 
 def test_the_suite_records_runs_in_a_throwaway_instance_with_the_repo_settings(dagster_home: Path):
@@ -70,11 +71,10 @@ def test_a_multi_asset_selection_runs_whole_streams_each_step_and_lands_in_the_i
 
 def test_a_group_selection_publishes_what_it_staged_and_no_publish_says_it_did_not(
         copied_home: Path, capsys: pytest.CaptureFixture):
-    warehouse = paths_from_env().warehouse
-    before = warehouse.read_bytes()
+    before = warehouse_state()
     assert main(["run", "--offline", "--select", "group:defense_spending", "--no-publish", "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")  # quiet: nothing on success
-    assert warehouse.read_bytes() == before
+    assert warehouse_state() == before
 
     assert main(["run", "--offline", "--select", "group:defense_spending", "--no-publish", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -100,7 +100,7 @@ def test_a_selection_that_cannot_run_is_a_one_line_error(tw_home: Path, capsys: 
     assert main(["run", "--offline", "--select", select]) == 2
     error = one_line_error(capsys)
     assert says in error and repr(select) in error
-    assert not (tw_home / "warehouse.duckdb").exists()
+    assert not (tw_home / "catalog.sqlite").exists()
 
 
 @pytest.mark.parametrize("start, end, says", [

@@ -11,11 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib.config import SAMPLES_DIR
+from pipelines.lib.config import SAMPLES_DIR, paths_from_env
 from pipelines.lib.export import export_table
+from tests.warehouse_compare import open_warehouse
 
 def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(home) as con:
         return con.execute(sql).fetchall()
 
 
@@ -141,7 +142,7 @@ def test_ucdp_and_acled_deaths_are_compared_where_both_cover_a_country_year(publ
 
 
 def test_acled_terms_travel_with_an_export_of_conflict_events(published_home: Path, tmp_path: Path):
-    notice = export_table(published_home / "warehouse.duckdb", "marts.conflict_monthly", tmp_path / "m.csv")
+    notice = export_table(paths_from_env(published_home), "marts.conflict_monthly", tmp_path / "m.csv")
     text = notice.read_text(encoding="utf-8")
     assert "[acled]" in text and "redistribution" in text and "[gdelt]" in text and "[sipri]" not in text
 

@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-import duckdb
 import polars as pl
 import pytest
 from dagster import (
@@ -46,7 +45,7 @@ from pipelines.lib.snapshots import SnapshotStore
 from pipelines.defs.acled.fetch import fetch_acled_events
 from pipelines.defs.ucdp_ged.fetch import fetch_ucdp_ged_api
 from tests.conftest import REPO
-from tests.warehouse_compare import warehouse_content
+from tests.warehouse_compare import open_warehouse, warehouse_content
 from tests.fetch_fixtures import base_url
 
 SAMPLES = REPO / "data" / "samples"
@@ -124,7 +123,7 @@ def _staged_rows(home: Path, table: str) -> int:
 
 
 def _query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(home) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -156,7 +155,7 @@ def _files_containing(home: Path, *secrets: str) -> list[str]:
 
 
 def _all_text(home: Path, table: str) -> str:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(home) as con:
         return repr(con.execute(f"SELECT * FROM {table}").fetchall())
 
 
@@ -309,8 +308,7 @@ def _day_snapshots(home: Path, day: str) -> set[str]:
 
 def test_gdelt_partition_rerun_rewrites_only_its_day(tw_home: Path) -> None:
     _ok(run_backfill("gdelt", DAY1, DAY2, offline=True))
-    warehouse = tw_home / "warehouse.duckdb"
-    before = warehouse_content(warehouse)
+    before = warehouse_content(tw_home)
     day1_ids, day2_ids = _day_snapshots(tw_home, DAY1), _day_snapshots(tw_home, DAY2)
     assert len(day1_ids) == len(day2_ids) == 3
     day2_files = _lake_files(tw_home, DAY2, day2_ids)
@@ -332,7 +330,7 @@ def test_gdelt_partition_rerun_rewrites_only_its_day(tw_home: Path) -> None:
     for name, frame in day1_frames.items():
         assert pl.read_parquet(day1_dir / name).equals(frame)  # with the same rows
 
-    after = warehouse_content(warehouse)
+    after = warehouse_content(tw_home)
     assert after.keys() == before.keys()
     changed = sorted(t for t in before if before[t] != after[t])
     # A GX verdict is per suite run: day 1 is now judged by its own run, day 2 keeps the two-day run's verdict.

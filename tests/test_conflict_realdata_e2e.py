@@ -8,12 +8,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
 from pipelines.run import run_pipeline
 from tests.conftest import shared_home, shared_path
+from tests.warehouse_compare import open_warehouse
 
 pytestmark = pytest.mark.realdata
 
@@ -39,7 +39,7 @@ def conflict_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(home) as con:
         return con.execute(sql).fetchall()
 
 

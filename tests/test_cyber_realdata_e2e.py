@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
 from pipelines.run import run_pipeline
 from tests.conftest import shared_home, shared_path
+from tests.warehouse_compare import open_warehouse
 
 pytestmark = pytest.mark.realdata
 
@@ -50,7 +50,7 @@ def cyber_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(home) as con:
         return con.execute(sql).fetchall()
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
 from pipelines.run import run_pipeline
 from tests.conftest import shared_home, shared_path
+from tests.warehouse_compare import open_warehouse
 
 pytestmark = pytest.mark.realdata
 
@@ -42,7 +42,7 @@ def defence_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_one_query_answers_who_met_2pct_in_2024_by_sipri_and_by_nato(defence_home: Path):
-    with duckdb.connect(str(defence_home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(defence_home) as con:
         rows = con.execute(WHO_MET_2PCT_IN_2024).fetchall()
     by_country = {name: (sipri, nato, s2, n2) for name, sipri, nato, s2, n2 in rows}
     assert len(by_country) == 31  # every Ally but Iceland
@@ -53,7 +53,7 @@ def test_one_query_answers_who_met_2pct_in_2024_by_sipri_and_by_nato(defence_hom
 
 
 def test_sources_disagree_only_where_the_tolerance_says(defence_home: Path):
-    with duckdb.connect(str(defence_home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(defence_home) as con:
         beyond = con.execute("""SELECT count(*) FROM marts.milex_source_disagreements
                                 WHERE abs(difference_pp) <= tolerance_pp""").fetchone()[0]
         pairs = con.execute("SELECT DISTINCT source_a || '/' || source_b FROM marts.milex_source_disagreements").fetchall()

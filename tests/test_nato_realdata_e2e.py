@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
@@ -13,6 +12,7 @@ from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.run import run_pipeline
 from tests.conftest import shared_path
 from transforms.defense_spending.nato import read_nato_workbook, stage_nato
+from tests.warehouse_compare import open_warehouse
 
 pytestmark = pytest.mark.realdata
 
@@ -26,7 +26,7 @@ def test_real_nato_workbook_publishes_every_value(tw_home: Path):
                                           load_country_crosswalk(), "x")
     assert quarantine.height == 0
     expected = {(r["iso3"], r["year"], r["measure"]): (r["value"], r["is_estimate"]) for r in countries.iter_rows(named=True)}
-    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+    with open_warehouse() as con:
         published = {(i, y, m): (v, e) for i, y, m, v, e in con.execute(
             "SELECT iso3, year, measure, value, is_estimate FROM core.fct_military_expenditure WHERE source = 'nato'"
         ).fetchall()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from pipelines.lib.config import SAMPLES_DIR, paths_from_env
@@ -12,16 +11,16 @@ from pipelines.lib.lake import Lake
 from pipelines.run import run_pipeline
 from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.staged_tables import STAGED_TABLES
-from tests.warehouse_compare import warehouse_content
+from tests.warehouse_compare import open_warehouse, warehouse_content
 
 
-def query(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
+def query(home: Path | None, sql: str) -> list[tuple]:
+    with open_warehouse(home) as con:
         return con.execute(sql).fetchall()
 
 
 def test_offline_run_publishes_staged_rows_with_provenance(published_home: Path):
-    warehouse = published_home / "warehouse.duckdb"
+    warehouse = published_home
     lake = Lake(published_home / "lake")
     snapshot_id = lake.validated("stg_worldbank")[-1]
     staged = lake.read("stg_worldbank", snapshot_id)
@@ -47,14 +46,14 @@ def test_offline_run_publishes_staged_rows_with_provenance(published_home: Path)
 
 
 def test_aggregates_never_mix_with_countries(published_home: Path):
-    warehouse = published_home / "warehouse.duckdb"
+    warehouse = published_home
     assert query(warehouse, "SELECT count(*) FROM core.fct_military_expenditure WHERE iso3 IN ('WLD','EUU','NAC','HIC','INX')") == [(0,)]
     codes = {r[0] for r in query(warehouse, "SELECT DISTINCT aggregate_code FROM core.fct_military_expenditure_aggregate")}
     assert {"WLD", "EUU", "INX"} <= codes
 
 
 def test_burden_sharing_compares_allies_with_targets(published_home: Path):
-    warehouse = published_home / "warehouse.duckdb"
+    warehouse = published_home
     rows = query(warehouse, """
         SELECT b.source, b.share_of_gdp, b.meets_2pct, b.meets_3_5pct_core, b.meets_5pct_total, b.usd_to_2pct,
                b.usd_to_5pct_total, b.gdp_usd, f.value AS spend, g.value AS nato_gdp
@@ -84,19 +83,19 @@ def test_burden_sharing_compares_allies_with_targets(published_home: Path):
 
 def test_same_run_twice_leaves_an_identical_warehouse(copied_home: Path):
     paths = paths_from_env()
-    before = warehouse_content(paths.warehouse)
+    before = warehouse_content()
     snapshots_before = [m.snapshot_id for m in SnapshotStore(paths.snapshots).list()]
     summary = run_pipeline(offline=True)
     assert summary.success, summary.render()
     assert [m.snapshot_id for m in SnapshotStore(paths.snapshots).list()] == snapshots_before
-    assert warehouse_content(paths.warehouse) == before
+    assert warehouse_content() == before
 
 
 def test_both_sample_formats_publish_the_same_values(published_home: Path, tw_home: Path):
     summary = run_pipeline(offline=True, worldbank_format="bulk")
     assert summary.success, summary.render()
     sql = "SELECT iso3, year, measure, value, unit FROM core.fct_military_expenditure ORDER BY ALL"
-    assert query(paths_from_env().warehouse, sql) == query(published_home / "warehouse.duckdb", sql)
+    assert query(None, sql) == query(published_home, sql)
 
 
 def test_import_then_offline_run_publishes_exactly_the_imported_files(copied_home: Path):
@@ -108,7 +107,7 @@ def test_import_then_offline_run_publishes_exactly_the_imported_files(copied_hom
     assert imported.origin == "import" and sorted(f.name for f in imported.files) == [z.name for z in zips]
     summary = run_pipeline(offline=True)
     assert summary.success, summary.render()
-    warehouse = paths_from_env().warehouse
+    warehouse = None  # THREATWATCH_HOME's
     assert query(warehouse, "SELECT DISTINCT snapshot_id FROM core.fct_military_expenditure WHERE source = 'worldbank'") == [
         (imported.snapshot_id,)
     ]

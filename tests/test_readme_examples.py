@@ -21,6 +21,7 @@ import pytest
 
 from pipelines.cli import main
 from tests.conftest import REPO
+from tests.warehouse_compare import open_warehouse
 
 README = (REPO / "README.md").read_text()
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, re.S | re.M)
@@ -58,15 +59,17 @@ def test_the_readme_has_the_examples_this_test_runs():
 
 @pytest.fixture(scope="module")
 def readme_cwd(published_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder whose data/ is the published offline home, like the repo root after the Quickstart."""
+    """A folder whose data/ is the published offline home and whose .venv is the one running the tests, like
+    the repo root after the Quickstart (the README loads the DuckDB extensions from .venv's wheels)."""
     cwd = tmp_path_factory.mktemp("readme")
     shutil.copytree(published_home, cwd / "data")
+    (cwd / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     return cwd
 
 
 @pytest.mark.parametrize("statement", _sql_statements(), ids=lambda s: s.split("\n")[0][:60])
 def test_each_sql_example_returns_rows(readme_cwd: Path, statement: str):
-    with duckdb.connect(str(readme_cwd / "data" / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(readme_cwd / "data") as con:
         rows = con.execute(statement).fetchall()
     assert rows, statement
 
@@ -75,7 +78,8 @@ def test_each_sql_example_returns_rows(readme_cwd: Path, statement: str):
 def test_each_threatwatch_sql_example_prints_rows(readme_cwd: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture, query: str):
     monkeypatch.setenv("THREATWATCH_HOME", str(readme_cwd / "data"))
-    monkeypatch.delenv("THREATWATCH_WAREHOUSE", raising=False)
+    for name in ("THREATWATCH_CATALOG", "THREATWATCH_DATA_PATH"):
+        monkeypatch.delenv(name, raising=False)
     assert main(["sql", query]) == 0, capsys.readouterr().err
     last = capsys.readouterr().out.splitlines()[-1]
     assert re.fullmatch(r"\((\d+) rows?\)", last) and last != "(0 rows)", last
@@ -85,7 +89,7 @@ def test_the_2pct_example_counts_each_ally_once_per_source(readme_cwd: Path):
     """It once counted rows across three sources: 37 'Allies' at 2% in 2024 (NATO has 32)."""
     [line] = [line for line in _duckdb_cli_lines() if "meets_2pct" in line]
     query = shlex.split(line)[-1]
-    with duckdb.connect(str(readme_cwd / "data" / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(readme_cwd / "data") as con:
         columns = [d[0] for d in con.execute(query).description]
         rows = con.execute(query).fetchall()
         allies = con.execute("SELECT count(*) FROM core.dim_country WHERE nato_member_since IS NOT NULL").fetchone()[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
@@ -12,6 +11,7 @@ from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
 from pipelines.run import run_pipeline
 from tests.conftest import shared_home, shared_path
 from transforms.defense_spending.sipri import read_sipri_workbook, stage_sipri
+from tests.warehouse_compare import open_warehouse
 
 pytestmark = pytest.mark.realdata
 
@@ -36,7 +36,7 @@ def sipri_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(home) as con:
         return con.execute(sql).fetchall()
 
 

@@ -10,7 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lib.config import SQL_DIR
+from pipelines.lib.config import SQL_DIR, paths_from_env
+from pipelines.lib.ducklake import connect_warehouse
 from pipelines.lib.publish import sql_files
 from pipelines.lib.reference import load_country_crosswalk, load_source_precedence
 
@@ -100,7 +101,7 @@ def test_tie_on_release_sort_and_snapshot_falls_back_to_the_release_label():
 
 def _marts() -> list[str]:
     names = [m.group(1) for p in sql_files("marts")
-             for m in re.finditer(r"CREATE TABLE marts\.(\w+)", p.read_text(encoding="utf-8"))]
+             for m in re.finditer(r"CREATE (?:OR REPLACE )?TABLE marts\.(\w+)", p.read_text(encoding="utf-8"))]
     return names + [GRAIN_CHECKED]
 
 
@@ -111,9 +112,9 @@ def test_every_mart_and_the_latest_view_has_a_grain_check():
 
 @pytest.mark.parametrize("name", _marts())
 def test_each_grain_check_catches_a_duplicated_row(published_home: Path, tmp_path: Path, name: str):
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(published_home / "warehouse.duckdb", warehouse)
-    with duckdb.connect(str(warehouse)) as con:
+    home = tmp_path / "home"
+    shutil.copytree(published_home, home)
+    with connect_warehouse(paths_from_env(home)) as con:
         assert _violations(con, f"{name}_grain") == []
         if name == GRAIN_CHECKED:  # a view: duplicate a row of the fact under a second, tied release
             con.execute("""INSERT INTO core.fct_military_expenditure

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -13,7 +12,7 @@ from werkzeug import Request, Response
 from pipelines.lib.config import SAMPLES_DIR, paths_from_env
 from pipelines.run import run_pipeline
 from pipelines.lib.snapshots import SnapshotStore
-from tests.warehouse_compare import warehouse_content
+from tests.warehouse_compare import open_warehouse, warehouse_content
 
 API = SAMPLES_DIR / "worldbank" / "api"
 BULK = SAMPLES_DIR / "worldbank" / "bulk"
@@ -95,7 +94,7 @@ def test_unreachable_source_without_a_snapshot_is_skipped_loudly(httpserver: HTT
     assert "[worldbank]" in output and "404" in output  # the warning names the source and the cause
     assert dict(summary.materialized)["snapshot/worldbank"]["how"] == "skipped"
     assert SnapshotStore(paths_from_env().snapshots).list("worldbank") == []
-    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+    with open_warehouse() as con:
         assert con.execute("SELECT count(*) FROM core.fct_military_expenditure WHERE source='worldbank'").fetchone() == (0,)
 
 
@@ -114,7 +113,7 @@ def test_one_publisher_outage_keeps_its_last_snapshot_and_publishes_the_rest(
     assert "snapshot/worldbank:fetch_succeeded" in output
     assert dict(summary.materialized)["snapshot/nato"]["how"] == "kept (fetch failed)"
     assert SnapshotStore(paths_from_env().snapshots).latest("nato").snapshot_id == nato_before
-    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+    with open_warehouse() as con:
         sources = dict(con.execute("SELECT source, origin FROM meta.snapshots WHERE is_published"
                                    " AND source IN ('nato', 'sipri', 'worldbank')").fetchall())
     assert sources == {"nato": "sample", "sipri": "sample", "worldbank": "http"}

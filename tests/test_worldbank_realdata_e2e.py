@@ -7,13 +7,13 @@ import io
 import zipfile
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
 from pipelines.lib.config import paths_from_env
 from pipelines.run import run_pipeline
 from tests.conftest import shared_path
+from tests.warehouse_compare import open_warehouse
 
 pytestmark = pytest.mark.realdata
 
@@ -68,7 +68,7 @@ def test_imported_real_files_publish_identical_numbers(vintage: str, tw_home: Pa
     summary = run_pipeline(offline=True)
     assert summary.success, summary.render()
     expected = independent_reading(paths)
-    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+    with open_warehouse() as con:
         published = {
             (iso3, year, measure): value
             for iso3, year, measure, value in con.execute(
@@ -92,7 +92,7 @@ def test_two_real_vintages_are_both_kept_and_revisions_show_the_moves(tw_home: P
     revised = {k: (old_values[k], new_values[k]) for k in old_values.keys() & new_values.keys()
                if old_values[k] != new_values[k]}
     assert revised  # the 2026 release revises history
-    with duckdb.connect(str(paths_from_env().warehouse), read_only=True) as con:
+    with open_warehouse() as con:
         releases = [r for (r,) in con.execute("SELECT release FROM meta.releases WHERE source = 'worldbank' ORDER BY release_sort").fetchall()]
         assert releases == ["WDI 2025-03-24", "WDI 2026-02-24"]
         latest = dict(((i, y, m), v) for i, y, m, v in con.execute(

@@ -25,7 +25,6 @@ class Paths:
     home: Path
     catalog: str
     data_path: str
-    warehouse: Path  # the DuckDB file of the whole-file publish, until the DuckLake publish replaces it
 
     @property
     def snapshots(self) -> Path:
@@ -40,8 +39,8 @@ class Paths:
         return self.home / "validation_docs"
 
 
-def paths_from_env(home: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None,
-                   catalog: str | None = None, data_path: str | None = None) -> Paths:
+def paths_from_env(home: str | os.PathLike | None = None, catalog: str | None = None,
+                   data_path: str | None = None) -> Paths:
     """Resolve THREATWATCH_HOME (default ./data), THREATWATCH_CATALOG (default sqlite:<home>/catalog.sqlite)
     and THREATWATCH_DATA_PATH (default <home>/warehouse/)."""
     home_path = Path(home or os.environ.get("THREATWATCH_HOME") or "data").resolve()
@@ -52,8 +51,7 @@ def paths_from_env(home: str | os.PathLike | None = None, warehouse: str | os.Pa
     data = data_path or os.environ.get("THREATWATCH_DATA_PATH") or f"{home_path / 'warehouse'}/"
     if "://" not in data:  # a local folder: absolute, with the trailing slash DuckLake expects
         data = f"{Path(data).expanduser().resolve()}/"
-    wh = warehouse or os.environ.get("THREATWATCH_WAREHOUSE") or home_path / "warehouse.duckdb"
-    return Paths(home=home_path, catalog=catalog, data_path=data, warehouse=Path(wh).resolve())
+    return Paths(home=home_path, catalog=catalog, data_path=data)
 
 
 SNAPSHOT_RETENTION_ENV = "THREATWATCH_SNAPSHOT_RETENTION_DAYS"

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.config import Paths
+from pipelines.lib.ducklake import CatalogConfig, connect_warehouse
+
 _TABLE = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
 
 
 def licence_notice(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The notice for a table: each contributing source's licence, redistribution terms and citation."""
     columns = {c for (c,) in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name || '.' || table_name = ?", [table]).fetchall()}
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name || '.' || table_name = ?", [table]).fetchall()}
     if "source" in columns:
         sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {table} ORDER BY 1").fetchall()]
     elif "snapshot_id" in columns:  # staged tables: the source is the snapshot's
@@ -32,19 +36,20 @@ def licence_notice(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return "\n".join(lines)
 
 
-def export_table(warehouse: Path, table: str, out: Path) -> Path:
+def export_table(paths: Paths, table: str, out: Path) -> Path:
     """Write `table` to `out` (.parquet or .csv) and its notice to `<out>.NOTICE.txt`; returns the notice path."""
     if not _TABLE.match(table):
         raise ValueError(f"not a schema.table name: {table!r}")
     fmt = {".parquet": "parquet", ".csv": "csv"}.get(out.suffix.lower())
     if fmt is None:
         raise ValueError(f"export to .parquet or .csv, not {out.suffix or 'no suffix'}")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || table_name = ?",
-                             [table]).fetchone()[0] + con.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE schema_name || '.' || view_name = ?", [table]).fetchone()[0]
+    with connect_warehouse(paths, read_only=True) as con:
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                             "AND schema_name || '.' || table_name = ?", [table]).fetchone()[0] + con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name || '.' || view_name = ?", [table]).fetchone()[0]
         if not exists:
-            raise ValueError(f"no table or view {table} in {warehouse}")
+            raise ValueError(f"no table or view {table} in {CatalogConfig.from_env(paths).describe()}")
         notice = licence_notice(con, table)
         out.parent.mkdir(parents=True, exist_ok=True)
         escaped = str(out).replace("'", "''")

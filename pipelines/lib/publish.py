@@ -1,9 +1,9 @@
-"""Publish: build a candidate warehouse from the lake and sql/, check it, swap it in atomically.
+"""Publish: load the lake's validated snapshots and sql/ into the DuckLake warehouse as ONE transaction.
 
-DuckDB allows one writer or many readers per file, never both, so no run ever writes the
-file analysts read. The candidate `<warehouse>.next.duckdb` is built beside the warehouse,
-checked with the queries in sql/checks/, then renamed over it. A crash at any point leaves the
-last good warehouse in place; readers holding the old file keep reading it (POSIX rename).
+Everything a publish writes (staged tables, provenance in meta.*, core tables, marts) is one DuckLake
+transaction on `connect_warehouse`, checked by the queries in sql/checks/ before COMMIT: a failing check, an
+error or a crash rolls it back, so readers only ever see the previous or the new committed snapshot. Each
+commit carries a message naming the run and the snapshots it loaded (`warehouse.snapshots()` lists them).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import polars as pl
 
 from pipelines.lib.column_docs import comment_columns
 from pipelines.lib.config import SQL_DIR, Paths
-from pipelines.lib.files import LockHeldError, file_lock, replace_durably
+from pipelines.lib.ducklake import ALIAS, CatalogConfig, connect_warehouse
+from pipelines.lib.ducklake_commit import commit_with_retry
+from pipelines.lib.files import LockHeldError, file_lock
 from pipelines.lib.lake import Lake
 from pipelines.lib.publish_partitioned import PartitionLoadError, load_partitioned
 from pipelines.lib.reference import (
@@ -37,6 +39,9 @@ from pipelines.lib.snapshots import SnapshotStore, prefer_real
 from pipelines.lib.source_registry import load_sources_table
 from pipelines.lib.staged_tables import STAGED_TABLES, StagedTable
 
+COMMIT_AUTHOR = "threatwatch"
+_IDS_PER_TABLE_IN_MESSAGE = 20  # a GDELT backfill loads thousands; meta.loads lists every one
+
 
 class PublishError(RuntimeError):
     """The candidate warehouse could not be built or failed a check; the published one is untouched."""
@@ -50,26 +55,26 @@ class PublishLockedError(PublishError):
 class PublishReport:
     """What a publish put in the warehouse."""
 
-    warehouse: Path
+    warehouse: str  # the catalog and data path, as CatalogConfig.describe() says
     loaded: dict[str, list[str]] = field(default_factory=dict)  # staged table -> snapshot ids
     row_counts: dict[str, int] = field(default_factory=dict)  # warehouse table -> rows
     checks: dict[str, int] = field(default_factory=dict)  # check name -> violating rows (0 = pass)
-
-
-def candidate_path(warehouse: Path) -> Path:
-    """The candidate file, beside the warehouse so the final rename stays on one filesystem."""
-    return warehouse.with_name(f"{warehouse.stem}.next{warehouse.suffix}")
+    snapshot_id: int | None = None  # the DuckLake snapshot this publish committed
 
 
 @contextmanager
-def publish_lock(warehouse: Path) -> Iterator[None]:
-    """One publish at a time per warehouse, across processes; the OS drops the lock if we die."""
-    lock_path = warehouse.with_name(f"{warehouse.name}.lock")
+def publish_lock(paths: Paths) -> Iterator[None]:
+    """One publish at a time per home, across processes; the OS drops the lock if we die.
+
+    Two whole publishes racing would only load the same snapshots twice, and the loser's retry would too;
+    the second is refused up front. (Other DuckLake writers conflict at COMMIT and retry.)
+    """
+    lock_path = paths.home / "publish.lock"
     with ExitStack() as held:
         try:
             held.enter_context(file_lock(lock_path, blocking=False))
         except LockHeldError as exc:
-            raise PublishLockedError(f"another publish of {warehouse} is running (lock {lock_path})") from exc
+            raise PublishLockedError(f"another publish into {paths.catalog} is running (lock {lock_path})") from exc
         yield
 
 
@@ -156,99 +161,109 @@ def _run_checks(con: duckdb.DuckDBPyConnection, report: PublishReport) -> None:
         if rows:
             failures.append(f"{path.stem}: {len(rows)} violating rows, e.g. {rows[:3]}")
     if failures:
-        raise PublishError("candidate warehouse failed its checks; nothing published:\n  " + "\n  ".join(failures))
+        raise PublishError("the warehouse failed its checks; nothing published (rolled back):\n  " + "\n  ".join(failures))
 
 
-def build_candidate(paths: Paths, target: Path, tables: tuple[StagedTable, ...] = STAGED_TABLES) -> PublishReport:
-    """Build a complete warehouse file at `target` from the lake's validated snapshots and sql/."""
+def _empty_tables(con: duckdb.DuckDBPyConnection) -> None:
+    # Every table is rewritten from the lake; inside the transaction, so readers keep the old rows until COMMIT.
+    for schema, table in con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1 "
+                                     "ORDER BY ALL", [ALIAS]).fetchall():
+        con.execute(f'DELETE FROM {schema}."{table}"')
+
+
+def load_warehouse(con: duckdb.DuckDBPyConnection, paths: Paths,
+                   tables: tuple[StagedTable, ...] = STAGED_TABLES) -> PublishReport:
+    """Fill the warehouse from the lake's validated snapshots and sql/, inside the caller's transaction."""
     lake, store = Lake(paths.lake), SnapshotStore(paths.snapshots)
-    report = PublishReport(warehouse=paths.warehouse)
-    con = duckdb.connect(str(target))
-    try:
-        _run_sql_files(con, "ddl")
-        # The crosswalk is reference data, validated by its own tests; it is the dimension as is.
-        _insert_frame(con, "core.dim_country", load_country_crosswalk().drop("regex").sort("iso3"))
-        _insert_frame(con, "meta.value_exceptions", load_value_exceptions())
-        _insert_frame(con, "meta.source_precedence", load_source_precedence())
-        _insert_frame(con, "meta.cyber_type_map", load_cyber_type_map())
-        _insert_frame(con, "meta.conflict_type_map", load_conflict_type_map())
-        _insert_frame(con, "core.dim_cameo_event_code", load_cameo_event_codes())
-        _insert_frame(con, "core.dim_cameo_actor_country", load_cameo_countries())
-        _insert_frame(con, "meta.source_licences", load_sources_table().drop("default_base_url", "credentials_env"))
+    report = PublishReport(warehouse=CatalogConfig.from_env(paths).describe())
+    _run_sql_files(con, "ddl")
+    _empty_tables(con)
+    # The crosswalk is reference data, validated by its own tests; it is the dimension as is.
+    _insert_frame(con, "core.dim_country", load_country_crosswalk().drop("regex").sort("iso3"))
+    _insert_frame(con, "meta.value_exceptions", load_value_exceptions())
+    _insert_frame(con, "meta.source_precedence", load_source_precedence())
+    _insert_frame(con, "meta.cyber_type_map", load_cyber_type_map())
+    _insert_frame(con, "meta.conflict_type_map", load_conflict_type_map())
+    _insert_frame(con, "core.dim_cameo_event_code", load_cameo_event_codes())
+    _insert_frame(con, "core.dim_cameo_actor_country", load_cameo_countries())
+    _insert_frame(con, "meta.source_licences", load_sources_table().drop("default_base_url", "credentials_env"))
 
-        loads, quarantine, validations = [], [], []
-        for table in tables:
-            if table.partitioned:
-                try:
-                    report.loaded[table.name] = load_partitioned(con, lake, store, table, loads, validations)
-                except PartitionLoadError as exc:
-                    raise PublishError(str(exc)) from exc
-                continue
-            report.loaded[table.name] = publishable_snapshots(lake, store, table)
-            for snapshot_id in report.loaded[table.name]:
-                target = table.warehouse_table
-                before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-                con.execute(
-                    f"INSERT INTO {target} BY NAME SELECT * FROM read_parquet($1)",
-                    [str(lake.path(table.name, snapshot_id))],
-                )
-                rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0] - before
-                rejected = lake.read_quarantine(table.name, snapshot_id)
-                quarantine.append(rejected)
-                validations.extend(lake.validation(table.name, snapshot_id).to_rows())
-                loads.append({"table_name": table.name, "source": table.source,
-                              "snapshot_id": snapshot_id, "row_count": rows, "quarantined_rows": rejected.height})
-
-        published = {s for ids in report.loaded.values() for s in ids}
-        snapshots, files = _snapshot_frames(store, published)
-        _insert_frame(con, "meta.snapshots", snapshots)
-        _insert_frame(con, "meta.snapshot_files", files)
-        if loads:
-            _insert_frame(con, "meta.loads", pl.DataFrame(loads))
-        if quarantine:
-            _insert_frame(con, "meta.quarantine", pl.concat(quarantine))
-        if validations:
-            frame = pl.DataFrame(validations).with_columns(
-                pl.col("validated_at").str.to_datetime(time_zone="UTC")
+    loads, quarantine, validations = [], [], []
+    for table in tables:
+        if table.partitioned:
+            try:
+                report.loaded[table.name] = load_partitioned(con, lake, store, table, loads, validations)
+            except PartitionLoadError as exc:
+                raise PublishError(str(exc)) from exc
+            continue
+        report.loaded[table.name] = publishable_snapshots(lake, store, table)
+        for snapshot_id in report.loaded[table.name]:
+            target = table.warehouse_table
+            before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            con.execute(
+                f"INSERT INTO {target} BY NAME SELECT * FROM read_parquet($1)",
+                [str(lake.path(table.name, snapshot_id))],
             )
-            _insert_frame(con, "meta.validation_results", frame)
-        try:
-            threatwatch_version = version("threatwatch")
-        except PackageNotFoundError:
-            threatwatch_version = "unknown"
-        con.execute("INSERT INTO meta.publish VALUES (?, ?)", [datetime.now(timezone.utc), threatwatch_version])
+            rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0] - before
+            rejected = lake.read_quarantine(table.name, snapshot_id)
+            quarantine.append(rejected)
+            validations.extend(lake.validation(table.name, snapshot_id).to_rows())
+            loads.append({"table_name": table.name, "source": table.source,
+                          "snapshot_id": snapshot_id, "row_count": rows, "quarantined_rows": rejected.height})
 
-        _run_sql_files(con, "core")
-        _run_sql_files(con, "marts")
-        # sql/columns.csv, so that duckdb_columns() says what a column means; one commit, not one per column
-        con.execute("BEGIN")
-        comment_columns(con)
-        con.execute("COMMIT")
-        _run_checks(con, report)
-        for schema, name in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
-            "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal ORDER BY ALL"
-        ).fetchall():
-            report.row_counts[f"{schema}.{name}"] = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchone()[0]
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    published = {s for ids in report.loaded.values() for s in ids}
+    snapshots, files = _snapshot_frames(store, published)
+    _insert_frame(con, "meta.snapshots", snapshots)
+    _insert_frame(con, "meta.snapshot_files", files)
+    if loads:
+        _insert_frame(con, "meta.loads", pl.DataFrame(loads))
+    if quarantine:
+        _insert_frame(con, "meta.quarantine", pl.concat(quarantine))
+    if validations:
+        frame = pl.DataFrame(validations).with_columns(
+            pl.col("validated_at").str.to_datetime(time_zone="UTC")
+        )
+        _insert_frame(con, "meta.validation_results", frame)
+    try:
+        threatwatch_version = version("threatwatch")
+    except PackageNotFoundError:
+        threatwatch_version = "unknown"
+    con.execute("INSERT INTO meta.publish VALUES (?, ?)", [datetime.now(timezone.utc), threatwatch_version])
+
+    _run_sql_files(con, "core")
+    _run_sql_files(con, "marts")
+    comment_columns(con)  # sql/columns.csv, so that duckdb_columns() says what a column means (marts are new tables)
+    _run_checks(con, report)
+    for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1 UNION ALL "
+        "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = $1 AND NOT internal ORDER BY ALL",
+        [ALIAS],
+    ).fetchall():
+        report.row_counts[f"{schema}.{name}"] = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchone()[0]
     return report
 
 
-def publish_warehouse(paths: Paths, tables: tuple[StagedTable, ...] = STAGED_TABLES) -> PublishReport:
-    """Build, check and atomically swap in a new warehouse; on any failure the old one stays."""
-    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with publish_lock(paths.warehouse):
-        candidate = candidate_path(paths.warehouse)
-        # A candidate left by a crashed publish is garbage: we hold the lock, so nobody is building it.
-        for stale in (candidate, candidate.with_name(candidate.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        try:
-            report = build_candidate(paths, candidate, tables)
-            replace_durably(candidate, paths.warehouse)
-        except BaseException:
-            candidate.unlink(missing_ok=True)
-            candidate.with_name(candidate.name + ".wal").unlink(missing_ok=True)
-            raise
+def commit_message(run_id: str | None, loaded: dict[str, list[str]]) -> str:
+    """What a publish's DuckLake snapshot says: the run, and the snapshots it loaded per staged table."""
+    parts = []
+    for table, ids in loaded.items():
+        if not ids:
+            continue
+        shown = ", ".join(ids[:_IDS_PER_TABLE_IN_MESSAGE])
+        more = len(ids) - _IDS_PER_TABLE_IN_MESSAGE
+        parts.append(f"{table}: {shown}" + (f" and {more} more (meta.loads)" if more > 0 else ""))
+    return f"publish by run {run_id or '(outside Dagster)'}; loaded " + ("; ".join(parts) or "no snapshot")
+
+
+def publish_warehouse(paths: Paths, tables: tuple[StagedTable, ...] = STAGED_TABLES,
+                      run_id: str | None = None) -> PublishReport:
+    """Load, check and commit the warehouse in one DuckLake transaction; on any failure nothing changes."""
+    def publish(con: duckdb.DuckDBPyConnection) -> PublishReport:
+        report = load_warehouse(con, paths, tables)
+        con.execute(f"CALL {ALIAS}.set_commit_message($1, $2)", [COMMIT_AUTHOR, commit_message(run_id, report.loaded)])
+        return report
+
+    with publish_lock(paths), connect_warehouse(paths) as con:
+        report = commit_with_retry(con, publish, what="publish")  # any other failure rolls back and raises
+        report.snapshot_id = con.execute(f"SELECT id FROM {ALIAS}.current_snapshot()").fetchone()[0]
     return report

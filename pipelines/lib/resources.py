@@ -39,13 +39,12 @@ class HttpClientResource(ConfigurableResource):
 
 
 class _HomeResource(ConfigurableResource):
-    # None means: read THREATWATCH_HOME / THREATWATCH_WAREHOUSE when used, so one Definitions
+    # None means: read THREATWATCH_HOME (and THREATWATCH_CATALOG / _DATA_PATH) when used, so one Definitions
     # object serves every home (tests point it at a temp folder through the environment).
     home: Optional[str] = None
-    warehouse: Optional[str] = None
 
     def paths(self) -> Paths:
-        return paths_from_env(self.home, self.warehouse)
+        return paths_from_env(self.home)
 
 
 class SnapshotStoreResource(_HomeResource):
@@ -63,4 +62,4 @@ class LakeResource(_HomeResource):
 
 
 class WarehouseResource(_HomeResource):
-    """The published DuckDB file (THREATWATCH_WAREHOUSE, default <home>/warehouse.duckdb)."""
+    """The DuckLake warehouse (THREATWATCH_CATALOG, default sqlite:<home>/catalog.sqlite, data in <home>/warehouse/)."""

@@ -26,7 +26,7 @@ QUALIFY row_number() OVER (PARTITION BY release_label, iso3, year, measure ORDER
 ORDER BY iso3, year, measure, release_label;
 
 -- SIPRI's notes per country row, with the symbols' meanings and the numbered footnotes' text of the same release.
-CREATE VIEW core.milex_notes AS
+CREATE OR REPLACE VIEW core.milex_notes AS
 WITH rows AS (
     SELECT DISTINCT iso3, measure, release_label AS release, notes_raw, note_symbols, footnote_ids
     FROM staging.stg_sipri

@@ -8,7 +8,7 @@
 --    already covers are dropped: the final release replaces the candidates of its period.
 --  * ACLED: the same event id in several pulls keeps the one ACLED updated last (`timestamp`).
 --  * GDELT: every 15-minute file is its own snapshot; ids do not repeat across files.
-CREATE VIEW core.ucdp_ged_event_current AS
+CREATE OR REPLACE VIEW core.ucdp_ged_event_current AS
 WITH ranked AS (
     SELECT *,
            release IS NOT NULL AND release NOT LIKE '%.0.%' AS is_final_release,
@@ -26,11 +26,11 @@ WHERE NOT is_candidate_release
    OR date_trunc('month', event_date) > (SELECT coalesce(max(date_trunc('month', event_date)), DATE '0001-01-01')
                                          FROM ranked WHERE is_final_release);
 
-CREATE VIEW core.acled_event_current AS
+CREATE OR REPLACE VIEW core.acled_event_current AS
 SELECT * FROM staging.stg_acled_event
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "timestamp" DESC NULLS LAST, snapshot_id DESC) = 1;
 
-CREATE VIEW core.fct_conflict_event AS
+CREATE OR REPLACE VIEW core.fct_conflict_event AS
 WITH events AS (
     -- BY NAME: a column one source lacks (GDELT's CAMEO base code, UCDP's release) is NULL for the others.
     SELECT * FROM core.ucdp_ged_event_current
@@ -51,8 +51,8 @@ LEFT JOIN meta.conflict_type_map b
        ON b.source = e.source AND b.code_level = 'base' AND b.source_code = e.event_base_code;
 
 -- UCDP/PRIO conflict-years with their locations resolved (latest release only).
-CREATE VIEW core.fct_armed_conflict_year AS
+CREATE OR REPLACE VIEW core.fct_armed_conflict_year AS
 SELECT * FROM staging.stg_ucdp_acd_conflict_year;
 
-CREATE VIEW core.brg_armed_conflict_location AS
+CREATE OR REPLACE VIEW core.brg_armed_conflict_location AS
 SELECT * FROM staging.stg_ucdp_acd_location;

@@ -5,7 +5,7 @@
 -- releases tied on release_sort (two editions labelled differently with one sort key, a WDI release
 -- dated and the same day's undated retrieval) are broken by the newest snapshot that holds the release,
 -- then by the release label, descending. One release is taken whole, never a mix of years of both.
-CREATE VIEW core.fct_military_expenditure_latest AS
+CREATE OR REPLACE VIEW core.fct_military_expenditure_latest AS
 WITH chosen AS (
     SELECT source, iso3, measure, release
     FROM core.fct_military_expenditure
@@ -19,11 +19,11 @@ SEMI JOIN chosen c
        ON c.source = f.source AND c.iso3 = f.iso3 AND c.measure = f.measure AND c.release = f.release;
 
 -- Values as published in one release: SELECT * FROM core.milex_as_published('SIPRI 2024 (data 1949-2024)').
-CREATE MACRO core.milex_as_published(wanted_release) AS TABLE
+CREATE OR REPLACE MACRO core.milex_as_published(wanted_release) AS TABLE
 SELECT * FROM core.fct_military_expenditure WHERE release = wanted_release;
 
 -- Every release the warehouse holds, per source.
-CREATE VIEW meta.releases AS
+CREATE OR REPLACE VIEW meta.releases AS
 SELECT source, release, release_sort, count(*) AS values_published,
        min(year) AS first_year, max(year) AS last_year,
        list(DISTINCT snapshot_id ORDER BY snapshot_id) AS snapshot_ids

@@ -1,6 +1,6 @@
 -- Provenance: every fact row's snapshot_id resolves here to its files, URLs, hashes and licence.
-CREATE TABLE meta.source_licences (
-    source            VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS meta.source_licences (
+    source            VARCHAR NOT NULL,
     domain            VARCHAR NOT NULL,
     name              VARCHAR NOT NULL,
     publisher         VARCHAR NOT NULL,
@@ -11,8 +11,8 @@ CREATE TABLE meta.source_licences (
     cadence           VARCHAR
 );
 
-CREATE TABLE meta.snapshots (
-    snapshot_id       VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS meta.snapshots (
+    snapshot_id       VARCHAR NOT NULL,
     source            VARCHAR NOT NULL,
     origin            VARCHAR NOT NULL,          -- http | import | sample
     retrieved_at      TIMESTAMPTZ NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE meta.snapshots (
     is_published      BOOLEAN NOT NULL           -- its rows are in this warehouse
 );
 
-CREATE TABLE meta.snapshot_files (
+CREATE TABLE IF NOT EXISTS meta.snapshot_files (
     snapshot_id       VARCHAR NOT NULL,
     file_name         VARCHAR NOT NULL,
     url               VARCHAR,
@@ -35,21 +35,21 @@ CREATE TABLE meta.snapshot_files (
     last_modified     VARCHAR,
     bytes             BIGINT NOT NULL,
     sha256            VARCHAR NOT NULL,
-    content_type      VARCHAR,
-    PRIMARY KEY (snapshot_id, file_name)
+    content_type      VARCHAR
+    -- key (snapshot_id, file_name): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );
 
 -- One row per staged table and snapshot loaded: table_name is the staged (lake) table.
-CREATE TABLE meta.loads (
+CREATE TABLE IF NOT EXISTS meta.loads (
     table_name        VARCHAR NOT NULL,
     source            VARCHAR NOT NULL,
     snapshot_id       VARCHAR NOT NULL,
     row_count         BIGINT NOT NULL,
-    quarantined_rows  BIGINT NOT NULL,
-    PRIMARY KEY (table_name, snapshot_id)
+    quarantined_rows  BIGINT NOT NULL
+    -- key (table_name, snapshot_id): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );
 
-CREATE TABLE meta.validation_results (
+CREATE TABLE IF NOT EXISTS meta.validation_results (
     suite                  VARCHAR NOT NULL,
     table_name             VARCHAR NOT NULL,
     snapshot_id            VARCHAR NOT NULL,
@@ -62,7 +62,7 @@ CREATE TABLE meta.validation_results (
     validated_at           TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE meta.quarantine (
+CREATE TABLE IF NOT EXISTS meta.quarantine (
     source            VARCHAR NOT NULL,
     table_name        VARCHAR NOT NULL,
     snapshot_id       VARCHAR,
@@ -72,25 +72,25 @@ CREATE TABLE meta.quarantine (
 );
 
 -- One row: when this file was built. The only table whose content differs between two identical runs.
-CREATE TABLE meta.publish (
+CREATE TABLE IF NOT EXISTS meta.publish (
     published_at      TIMESTAMPTZ NOT NULL,
     threatwatch_version VARCHAR NOT NULL
 );
 
 -- Reviewed real values outside a plausibility range (data/reference/value_exceptions.csv).
-CREATE TABLE meta.value_exceptions (
+CREATE TABLE IF NOT EXISTS meta.value_exceptions (
     iso3              VARCHAR NOT NULL,
     year              INTEGER NOT NULL,
     measure           VARCHAR NOT NULL,
-    note              VARCHAR NOT NULL,
-    PRIMARY KEY (iso3, year, measure)
+    note              VARCHAR NOT NULL
+    -- key (iso3, year, measure): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );
 
 -- Which source wins for a measure in marts.military_expenditure_country_year (data/reference/measure_source_precedence.csv).
-CREATE TABLE meta.source_precedence (
+CREATE TABLE IF NOT EXISTS meta.source_precedence (
     measure           VARCHAR NOT NULL,
     source            VARCHAR NOT NULL,
     rank              INTEGER NOT NULL,
-    reason            VARCHAR NOT NULL,
-    PRIMARY KEY (measure, source)
+    reason            VARCHAR NOT NULL
+    -- key (measure, source): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );

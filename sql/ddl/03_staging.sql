@@ -1,5 +1,5 @@
 -- Staged tables exactly as validated in the lake; publish inserts BY NAME so drift fails loudly.
-CREATE TABLE staging.stg_worldbank (
+CREATE TABLE IF NOT EXISTS staging.stg_worldbank (
     iso3              VARCHAR NOT NULL,
     country_code      VARCHAR NOT NULL,
     country_name      VARCHAR NOT NULL,
@@ -15,7 +15,7 @@ CREATE TABLE staging.stg_worldbank (
     source_file       VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_worldbank_aggregate (
+CREATE TABLE IF NOT EXISTS staging.stg_worldbank_aggregate (
     aggregate_code    VARCHAR NOT NULL,
     aggregate_name    VARCHAR NOT NULL,
     indicator_code    VARCHAR NOT NULL,
@@ -29,7 +29,7 @@ CREATE TABLE staging.stg_worldbank_aggregate (
     source_file       VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_nato (
+CREATE TABLE IF NOT EXISTS staging.stg_nato (
     country_name          VARCHAR NOT NULL,
     has_national_2pct_law BOOLEAN,
     iso3                  VARCHAR NOT NULL,
@@ -48,7 +48,7 @@ CREATE TABLE staging.stg_nato (
     release_sort          VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_nato_aggregate (
+CREATE TABLE IF NOT EXISTS staging.stg_nato_aggregate (
     aggregate_name        VARCHAR NOT NULL,
     year                  INTEGER NOT NULL,
     measure               VARCHAR NOT NULL,
@@ -65,7 +65,7 @@ CREATE TABLE staging.stg_nato_aggregate (
 );
 
 -- SIPRI: every cell that holds a value or a status marker; value is NULL unless status = 'value'.
-CREATE TABLE staging.stg_sipri (
+CREATE TABLE IF NOT EXISTS staging.stg_sipri (
     country_name      VARCHAR NOT NULL,
     iso3              VARCHAR NOT NULL,
     year              INTEGER NOT NULL,
@@ -91,7 +91,7 @@ CREATE TABLE staging.stg_sipri (
     release_sort      VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_sipri_regional (
+CREATE TABLE IF NOT EXISTS staging.stg_sipri_regional (
     region            VARCHAR NOT NULL,
     year              INTEGER NOT NULL,
     measure           VARCHAR NOT NULL,
@@ -111,7 +111,7 @@ CREATE TABLE staging.stg_sipri_regional (
     release_sort      VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_sipri_footnote (
+CREATE TABLE IF NOT EXISTS staging.stg_sipri_footnote (
     footnote_id       INTEGER,             -- numbered footnotes; NULL for the symbol legend rows
     symbol            VARCHAR,             -- † ‡ § ¶ ‖
     flag              VARCHAR,
@@ -122,7 +122,7 @@ CREATE TABLE staging.stg_sipri_footnote (
 );
 
 -- Cyber incident sources (eurepoc, cfr, dcid) stage into one conformed shape (transforms/cyber_incidents/schema.py).
-CREATE TABLE staging.stg_cyber_incident (
+CREATE TABLE IF NOT EXISTS staging.stg_cyber_incident (
     incident_id        VARCHAR NOT NULL,
     source             VARCHAR NOT NULL,
     source_incident_id VARCHAR NOT NULL,
@@ -137,7 +137,7 @@ CREATE TABLE staging.stg_cyber_incident (
     snapshot_id        VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_cyber_initiator (
+CREATE TABLE IF NOT EXISTS staging.stg_cyber_initiator (
     incident_id        VARCHAR NOT NULL,
     country_raw        VARCHAR,
     iso3               VARCHAR,
@@ -147,7 +147,7 @@ CREATE TABLE staging.stg_cyber_initiator (
     snapshot_id        VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_cyber_target (
+CREATE TABLE IF NOT EXISTS staging.stg_cyber_target (
     incident_id        VARCHAR NOT NULL,
     country_raw        VARCHAR,
     iso3               VARCHAR,
@@ -155,7 +155,7 @@ CREATE TABLE staging.stg_cyber_target (
     snapshot_id        VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_cisa_kev (
+CREATE TABLE IF NOT EXISTS staging.stg_cisa_kev (
     cve_id             VARCHAR NOT NULL,
     vendor_project     VARCHAR NOT NULL,
     product            VARCHAR NOT NULL,
@@ -173,7 +173,7 @@ CREATE TABLE staging.stg_cisa_kev (
     snapshot_id        VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_mitre_attack_group (
+CREATE TABLE IF NOT EXISTS staging.stg_mitre_attack_group (
     stix_id            VARCHAR NOT NULL,
     attack_id          VARCHAR,
     name               VARCHAR NOT NULL,

@@ -1,7 +1,7 @@
 -- Cyber incidents, conformed. Every claim keeps its source: incident ids are
 -- source-prefixed ('eurepoc:1234'), and the same event reported twice is linked, never merged.
-CREATE TABLE core.fct_cyber_incident (
-    incident_id        VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS core.fct_cyber_incident (
+    incident_id        VARCHAR NOT NULL,
     source             VARCHAR NOT NULL,
     source_incident_id VARCHAR NOT NULL,
     start_date         DATE,
@@ -16,30 +16,30 @@ CREATE TABLE core.fct_cyber_incident (
     source_file        VARCHAR NOT NULL
 );
 
-CREATE TABLE core.brg_incident_type (
+CREATE TABLE IF NOT EXISTS core.brg_incident_type (
     incident_id        VARCHAR NOT NULL,
     incident_type      VARCHAR NOT NULL,  -- the one taxonomy (data/reference/cyber_types/)
     raw_type           VARCHAR NOT NULL   -- as the publisher wrote it
 );
 
-CREATE TABLE core.brg_incident_initiator (
+CREATE TABLE IF NOT EXISTS core.brg_incident_initiator (
     incident_id        VARCHAR NOT NULL,
-    iso3               VARCHAR REFERENCES core.dim_country (iso3),  -- NULL: not a state, or unknown
+    iso3               VARCHAR,  -- NULL: not a state, or unknown
     country_raw        VARCHAR,
     actor              VARCHAR,
     actor_type         VARCHAR,
     attribution_basis  VARCHAR
 );
 
-CREATE TABLE core.brg_incident_target (
+CREATE TABLE IF NOT EXISTS core.brg_incident_target (
     incident_id        VARCHAR NOT NULL,
-    iso3               VARCHAR REFERENCES core.dim_country (iso3),
+    iso3               VARCHAR,
     country_raw        VARCHAR,
     sector             VARCHAR
 );
 
-CREATE TABLE core.fct_exploited_vulnerability (
-    cve_id             VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS core.fct_exploited_vulnerability (
+    cve_id             VARCHAR NOT NULL,
     vendor_project     VARCHAR NOT NULL,
     product            VARCHAR NOT NULL,
     vulnerability_name VARCHAR,
@@ -54,8 +54,8 @@ CREATE TABLE core.fct_exploited_vulnerability (
     snapshot_id        VARCHAR NOT NULL
 );
 
-CREATE TABLE core.dim_threat_actor (
-    stix_id            VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS core.dim_threat_actor (
+    stix_id            VARCHAR NOT NULL,
     attack_id          VARCHAR,
     name               VARCHAR NOT NULL,
     aliases            VARCHAR[],
@@ -63,7 +63,7 @@ CREATE TABLE core.dim_threat_actor (
     domains            VARCHAR[],
     is_revoked         BOOLEAN NOT NULL,
     is_deprecated      BOOLEAN NOT NULL,
-    attributed_iso3    VARCHAR REFERENCES core.dim_country (iso3),
+    attributed_iso3    VARCHAR,
     attribution_basis  VARCHAR,          -- the phrase of the description that states it
     attribution_rule   VARCHAR,          -- which rule of data/reference/attack_attribution_rules.csv matched
     created            TIMESTAMPTZ,
@@ -72,20 +72,20 @@ CREATE TABLE core.dim_threat_actor (
 );
 
 -- The same incident reported by several sources: a link with the rule that matched and a confidence.
-CREATE TABLE core.incident_links (
+CREATE TABLE IF NOT EXISTS core.incident_links (
     incident_id_a      VARCHAR NOT NULL,
     incident_id_b      VARCHAR NOT NULL,
     rule               VARCHAR NOT NULL,
     confidence         VARCHAR NOT NULL,  -- high | medium
     days_apart         INTEGER,
-    title_similarity   DOUBLE,
-    PRIMARY KEY (incident_id_a, incident_id_b)
+    title_similarity   DOUBLE
+    -- key (incident_id_a, incident_id_b): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );
 
 -- data/reference/cyber_types/*.csv: each source's type labels mapped to the one taxonomy.
-CREATE TABLE meta.cyber_type_map (
+CREATE TABLE IF NOT EXISTS meta.cyber_type_map (
     source             VARCHAR NOT NULL,
     raw_type           VARCHAR NOT NULL,
-    incident_type      VARCHAR NOT NULL,
-    PRIMARY KEY (source, raw_type)
+    incident_type      VARCHAR NOT NULL
+    -- key (source, raw_type): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );

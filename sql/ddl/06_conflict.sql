@@ -1,7 +1,7 @@
 -- Conflict events: each source's staged events hold the conformed columns first
 -- (transforms/conflict_events/schema.py EVENT_COLUMNS), then the source's own, then snapshot_id.
 -- tests/test_conflict_e2e.py (test_conflict_staging_tables_match_the_transforms_schemas) keeps these in step.
-CREATE TABLE staging.stg_ucdp_ged_event (
+CREATE TABLE IF NOT EXISTS staging.stg_ucdp_ged_event (
     event_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_event_id VARCHAR NOT NULL, source_kind VARCHAR NOT NULL,
     event_date DATE NOT NULL, event_date_end DATE, date_precision VARCHAR, country_code_published VARCHAR,
     country_name VARCHAR, iso3 VARCHAR, admin1 VARCHAR, location VARCHAR, latitude DOUBLE, longitude DOUBLE,
@@ -17,7 +17,7 @@ CREATE TABLE staging.stg_ucdp_ged_event (
     snapshot_id VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_acled_event (
+CREATE TABLE IF NOT EXISTS staging.stg_acled_event (
     event_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_event_id VARCHAR NOT NULL, source_kind VARCHAR NOT NULL,
     event_date DATE NOT NULL, event_date_end DATE, date_precision VARCHAR, country_code_published VARCHAR,
     country_name VARCHAR, iso3 VARCHAR, admin1 VARCHAR, location VARCHAR, latitude DOUBLE, longitude DOUBLE,
@@ -32,7 +32,7 @@ CREATE TABLE staging.stg_acled_event (
 );
 
 -- GDELT is the large one: a lean subset of the 61 columns, codes as text (leading zeros).
-CREATE TABLE staging.stg_gdelt_event (
+CREATE TABLE IF NOT EXISTS staging.stg_gdelt_event (
     event_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_event_id VARCHAR NOT NULL, source_kind VARCHAR NOT NULL,
     event_date DATE NOT NULL, event_date_end DATE, date_precision VARCHAR, country_code_published VARCHAR,
     country_name VARCHAR, iso3 VARCHAR, admin1 VARCHAR, location VARCHAR, latitude DOUBLE, longitude DOUBLE,
@@ -47,7 +47,7 @@ CREATE TABLE staging.stg_gdelt_event (
     snapshot_id VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_ucdp_acd_conflict_year (
+CREATE TABLE IF NOT EXISTS staging.stg_ucdp_acd_conflict_year (
     conflict_id BIGINT NOT NULL, year INTEGER NOT NULL, location VARCHAR, side_a VARCHAR, side_a_id VARCHAR,
     side_a_2nd VARCHAR, side_b VARCHAR, side_b_id VARCHAR, side_b_2nd VARCHAR, incompatibility TINYINT,
     territory_name VARCHAR, intensity_level TINYINT, cumulative_intensity TINYINT, type_of_conflict TINYINT,
@@ -56,25 +56,25 @@ CREATE TABLE staging.stg_ucdp_acd_conflict_year (
     region TINYINT[], version VARCHAR, source_file VARCHAR, snapshot_id VARCHAR NOT NULL
 );
 
-CREATE TABLE staging.stg_ucdp_acd_location (
+CREATE TABLE IF NOT EXISTS staging.stg_ucdp_acd_location (
     conflict_id BIGINT NOT NULL, year INTEGER NOT NULL, gw_code INTEGER NOT NULL, iso3 VARCHAR NOT NULL,
     region TINYINT, snapshot_id VARCHAR NOT NULL
 );
 
 -- Each source's event types mapped to one taxonomy (data/reference/conflict_types.csv).
-CREATE TABLE meta.conflict_type_map (
+CREATE TABLE IF NOT EXISTS meta.conflict_type_map (
     source VARCHAR NOT NULL, code_level VARCHAR NOT NULL, source_code VARCHAR NOT NULL, event_type VARCHAR NOT NULL,
-    is_violent BOOLEAN NOT NULL, note VARCHAR,
-    PRIMARY KEY (source, code_level, source_code)
+    is_violent BOOLEAN NOT NULL, note VARCHAR
+    -- key (source, code_level, source_code): sql/checks/<table>_key.sql (DuckLake has no constraints)
 );
 
 -- CAMEO lookups (GDELT's codebook), codes as text with their leading zeros (data/reference/cameo/).
-CREATE TABLE core.dim_cameo_event_code (
-    code VARCHAR PRIMARY KEY, description VARCHAR NOT NULL, root_code VARCHAR NOT NULL,
+CREATE TABLE IF NOT EXISTS core.dim_cameo_event_code (
+    code VARCHAR NOT NULL, description VARCHAR NOT NULL, root_code VARCHAR NOT NULL,
     level VARCHAR NOT NULL,  -- root (2 digits) | base (3) | event (4)
     goldstein_scale DOUBLE, quad_class TINYINT
 );
 
-CREATE TABLE core.dim_cameo_actor_country (
-    code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL
+CREATE TABLE IF NOT EXISTS core.dim_cameo_actor_country (
+    code VARCHAR NOT NULL, label VARCHAR NOT NULL
 );

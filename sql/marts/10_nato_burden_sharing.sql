@@ -3,7 +3,7 @@
 -- distances in US dollars, equipment share against NATO's 20% guideline, and real year-on-year change.
 -- GDP: NATO's own GDP table where the source is NATO, else implied by spending / share.
 -- NATO's share is of real GDP at constant prices; its dollar distances use current GDP (an approximation).
-CREATE TABLE marts.nato_burden_sharing AS
+CREATE OR REPLACE TABLE marts.nato_burden_sharing AS
 WITH latest AS (
     SELECT * FROM core.fct_military_expenditure_latest
 ), share AS (

@@ -1,6 +1,6 @@
 -- How each value moved across a source's releases (e.g. US share of GDP 2020 across SIPRI editions).
 -- One row per release in which the value was published, with the previous release's value beside it.
-CREATE TABLE marts.milex_revisions AS
+CREATE OR REPLACE TABLE marts.milex_revisions AS
 SELECT
     source, iso3, year, measure, unit, release, release_sort, value,
     lag(release) OVER w                       AS previous_release,

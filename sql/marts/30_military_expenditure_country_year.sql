@@ -1,11 +1,11 @@
 -- One preferred value per country, year and measure, from the latest release of each source, chosen
 -- by the stated precedence in meta.source_precedence (data/reference/measure_source_precedence.csv);
 -- a measure without a stated precedence takes its sources alphabetically. The runners-up stay visible.
-CREATE TABLE marts.military_expenditure_country_year AS
+CREATE OR REPLACE TABLE marts.military_expenditure_country_year AS
 WITH ranked AS (
     SELECT l.*, coalesce(p.rank, 99) AS precedence,
            count(*) OVER (PARTITION BY l.iso3, l.year, l.measure) AS sources_available,
-           list(l.source || '=' || l.value) OVER (PARTITION BY l.iso3, l.year, l.measure) AS all_values
+           list(l.source || '=' || l.value ORDER BY l.source) OVER (PARTITION BY l.iso3, l.year, l.measure) AS all_values
     FROM core.fct_military_expenditure_latest l
     LEFT JOIN meta.source_precedence p USING (measure, source)
 )

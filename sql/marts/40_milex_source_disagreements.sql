@@ -2,7 +2,7 @@
 -- Tolerance: 0.5 percentage points. NATO measures against real GDP and includes items SIPRI and the
 -- World Bank may not (and vice versa), so differences of a few tenths are normal; beyond half a point
 -- one of the figures deserves a look (a revision not yet absorbed, a definition change, an error).
-CREATE TABLE marts.milex_source_disagreements AS
+CREATE OR REPLACE TABLE marts.milex_source_disagreements AS
 WITH share AS (
     SELECT l.source, l.release, l.snapshot_id, l.iso3, l.year, l.value
     FROM core.fct_military_expenditure_latest l

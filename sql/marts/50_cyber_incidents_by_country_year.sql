@@ -1,6 +1,6 @@
 -- Incidents per state and year, as initiator and as target, by conformed type and source.
 -- Year-precision incidents count in their year; undated incidents are left out (they have no year).
-CREATE TABLE marts.cyber_incidents_by_country_year AS
+CREATE OR REPLACE TABLE marts.cyber_incidents_by_country_year AS
 WITH roles AS (
     SELECT incident_id, iso3, 'initiator' AS role FROM core.brg_incident_initiator WHERE iso3 IS NOT NULL
     UNION

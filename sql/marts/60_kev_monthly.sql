@@ -1,5 +1,5 @@
 -- CISA KEV additions per month: how many, the share with known ransomware use, the top five vendors.
-CREATE TABLE marts.kev_monthly AS
+CREATE OR REPLACE TABLE marts.kev_monthly AS
 WITH monthly AS (
     SELECT date_trunc('month', date_added)::DATE AS month, vendor_project,
            count(*) AS added, count(*) FILTER (known_ransomware_campaign_use = 'Known') AS ransomware

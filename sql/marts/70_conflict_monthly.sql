@@ -1,7 +1,7 @@
 -- Events and fatalities by country, month and source. `source_kind` keeps GDELT's media-coded events
 -- apart from UCDP's and ACLED's researcher-verified ones: GDELT counts reports of events, not deaths, so its
 -- fatality columns stay NULL (never zero). Months are those of the event date (GDELT: SQLDATE).
-CREATE TABLE marts.conflict_monthly AS
+CREATE OR REPLACE TABLE marts.conflict_monthly AS
 SELECT iso3,
        CAST(date_trunc('month', event_date) AS DATE) AS month,
        source,

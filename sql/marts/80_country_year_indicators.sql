@@ -7,7 +7,7 @@
 --  * GDELT is global for the years it was loaded; `gdelt_days_covered` says how much of the year that is.
 --  * Cyber incident catalogues (EuRepoC, CFR, DCID) are global between their first and last incident year.
 -- Defence values are measurements, not counts: NULL where no source published one.
-CREATE TABLE marts.country_year_indicators AS
+CREATE OR REPLACE TABLE marts.country_year_indicators AS
 WITH gdelt_days AS (
     SELECT year(date_added) AS year, count(DISTINCT CAST(date_added AS DATE)) AS days
     FROM staging.stg_gdelt_event GROUP BY ALL

@@ -3,7 +3,7 @@
 -- deaths a year, one-sided and non-state violence), ACLED counts reported fatalities of all political
 -- violence, riots included. So they disagree in degree as a rule; the tolerance only flags gross divergence:
 -- agree when |ACLED - UCDP best| <= max(25, 50% of the larger), or ACLED lies within UCDP's low..high range.
-CREATE TABLE marts.conflict_deaths_ucdp_vs_acled AS
+CREATE OR REPLACE TABLE marts.conflict_deaths_ucdp_vs_acled AS
 SELECT iso3, country_name, year, ucdp_deaths_best, ucdp_deaths_low, ucdp_deaths_high, acled_fatalities,
        acled_fatalities - ucdp_deaths_best AS difference,
        acled_fatalities BETWEEN ucdp_deaths_low AND ucdp_deaths_high

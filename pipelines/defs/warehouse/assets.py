@@ -1,11 +1,10 @@
-"""Publish: one atomic build of the DuckDB warehouse from every validated staged table."""
+"""Publish: one DuckLake transaction loads every validated staged table, checks it and commits."""
 
-
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from pipelines.lib.asset_metadata import asset_owners, asset_tags
 from pipelines.lib.column_docs import column_schema_metadata
+from pipelines.lib.ducklake import connect_warehouse
 from pipelines.lib.publish import publish_warehouse
 from pipelines.lib.resources import WarehouseResource
 from pipelines.lib.staged_tables import STAGED_TABLES
@@ -48,25 +47,26 @@ def warehouse_key(table: str) -> AssetKey:
 
 @multi_asset(
     specs=[
-        AssetSpec(warehouse_key(t), deps=STAGING_KEYS, group_name=GROUP, kinds={"duckdb"}, description=d,
+        AssetSpec(warehouse_key(t), deps=STAGING_KEYS, group_name=GROUP, kinds={"duckdb", "ducklake"}, description=d,
                   owners=asset_owners(GROUP), tags=asset_tags("warehouse", GROUP), metadata=column_schema_metadata(t))
         for t, d in WAREHOUSE_TABLES.items()
     ],
     pool="warehouse",
-    description="Build warehouse.next.duckdb from the lake and sql/, check it, rename it over the warehouse.",
+    description="Load the lake into the DuckLake warehouse in one transaction; sql/checks fail it before COMMIT.",
 )
 def publish(context: AssetExecutionContext, warehouse: WarehouseResource):
     paths = warehouse.paths()
-    report = publish_warehouse(paths)
-    context.log.info(f"published {paths.warehouse} from {report.loaded}")
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    report = publish_warehouse(paths, run_id=context.run.run_id)
+    context.log.info(f"published DuckLake snapshot {report.snapshot_id} of {report.warehouse} from {report.loaded}")
+    with connect_warehouse(paths, read_only=True) as con:
         for table in WAREHOUSE_TABLES:
             preview = con.sql(f"SELECT * FROM {table} LIMIT 10").pl()
             yield MaterializeResult(
                 asset_key=warehouse_key(table),
                 metadata={
                     "dagster/row_count": report.row_counts.get(table, 0),
-                    "warehouse": MetadataValue.path(str(paths.warehouse)),
+                    "warehouse": report.warehouse,
+                    "ducklake_snapshot": report.snapshot_id,
                     "snapshots": MetadataValue.json({k: v for k, v in report.loaded.items()}),
                     "checks": MetadataValue.json(report.checks),
                     "preview": MetadataValue.md(_markdown(preview)),

@@ -6,10 +6,10 @@ The tolerance (0.5 percentage points of GDP) is documented in sql/marts/40_milex
 
 from itertools import combinations
 
-import duckdb
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from pipelines.defs.warehouse.assets import warehouse_key
+from pipelines.lib.ducklake import connect_warehouse
 from pipelines.lib.resources import WarehouseResource
 
 DISAGREEMENTS = warehouse_key("marts.milex_source_disagreements")
@@ -20,7 +20,7 @@ def _build_pair_check(source_a: str, source_b: str):
     @asset_check(asset=DISAGREEMENTS, name=f"share_of_gdp_{source_a}_vs_{source_b}", blocking=False,
                  description=f"Allies' share of GDP by {source_a} and {source_b} agree within 0.5 percentage points.")
     def pair_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-        with duckdb.connect(str(warehouse.paths().warehouse), read_only=True) as con:
+        with connect_warehouse(warehouse.paths(), read_only=True) as con:
             compared = con.execute(
                 """SELECT count(*) FROM core.fct_military_expenditure_latest a
                    JOIN core.fct_military_expenditure_latest b USING (iso3, year, measure)
@@ -57,7 +57,7 @@ CONFLICT_DEATHS = warehouse_key("marts.conflict_deaths_ucdp_vs_acled")
              description="UCDP and ACLED deaths per country-year agree within the tolerance stated in "
                          "sql/marts/90_conflict_deaths_ucdp_vs_acled.sql (they count different things).")
 def deaths_ucdp_vs_acled(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-    with duckdb.connect(str(warehouse.paths().warehouse), read_only=True) as con:
+    with connect_warehouse(warehouse.paths(), read_only=True) as con:
         rows = con.execute(
             """SELECT iso3, year, ucdp_deaths_best, acled_fatalities, within_tolerance
                FROM marts.conflict_deaths_ucdp_vs_acled ORDER BY abs(difference) DESC""").fetchall()
