@@ -159,19 +159,18 @@ def phase_validate() -> dict:
 
 
 def phase_publish() -> dict:
-    """Build and swap in the warehouse from every validated staged file."""
-    import duckdb
-
+    """Load every validated staged file into the DuckLake warehouse and commit it."""
     from pipelines.lib.config import paths_from_env
+    from pipelines.lib.ducklake import connect_warehouse
     from pipelines.lib.publish import publish_warehouse
 
     paths = paths_from_env()
     publish_warehouse(paths)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect_warehouse(paths, read_only=True) as con:
         events = con.execute("SELECT count(*) FROM core.fct_conflict_event WHERE source = 'gdelt'").fetchone()[0]
         monthly = con.execute("SELECT count(*) FROM marts.conflict_monthly").fetchone()[0]
     return {"gdelt_events_published": events, "conflict_monthly_rows": monthly,
-            "warehouse_mb": round(paths.warehouse.stat().st_size / 2**20, 1)}
+            "warehouse_mb": round(sum(f.stat().st_size for f in Path(paths.data_path).rglob("*") if f.is_file()) / 2**20, 1)}
 
 
 def phase_new_file(work: Path, rows: int) -> dict:

@@ -129,19 +129,17 @@ def run_threatwatch_import(folder: Path, work: Path) -> dict:
 
 def run_threatwatch_backfill(folder: Path, work: Path, profile: Path | None = None) -> dict:
     """`threatwatch backfill gdelt --offline` over the exports' days: stage, validate, publish."""
-    import duckdb
-
     from pipelines.lib.config import paths_from_env
+    from pipelines.lib.ducklake import connect_warehouse
 
     names = [p.name for p in exports(folder)]
     days = sorted({f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in names})
     _threatwatch(["backfill", "gdelt", "--offline", "--start", days[0], "--end", days[-1], "--quiet"], work, profile)
     paths = paths_from_env(home=work / "home")
-    result = {"days": len(days), "publish": "duckdb file" if paths.warehouse.exists() else "ducklake"}
-    if paths.warehouse.exists():
-        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-            result["gdelt_events_published"] = con.execute(
-                "SELECT count(*) FROM core.fct_conflict_event WHERE source = 'gdelt'").fetchone()[0]
+    result = {"days": len(days), "publish": "ducklake"}
+    with connect_warehouse(paths, read_only=True) as con:
+        result["gdelt_events_published"] = con.execute(
+            "SELECT count(*) FROM core.fct_conflict_event WHERE source = 'gdelt'").fetchone()[0]
     return result
 
 

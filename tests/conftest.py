@@ -29,7 +29,7 @@ for _name in [n for n in os.environ if n == "THREATWATCH_OFFLINE" or n.endswith(
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 # Where the warehouse lives besides THREATWATCH_HOME: unset, each test gets the embedded default under its home.
-CATALOG_ENV = ("THREATWATCH_WAREHOUSE", "THREATWATCH_CATALOG", "THREATWATCH_CATALOG_PASSWORD", "THREATWATCH_DATA_PATH")
+CATALOG_ENV = ("THREATWATCH_CATALOG", "THREATWATCH_CATALOG_PASSWORD", "THREATWATCH_DATA_PATH")
 
 
 @pytest.fixture(scope="session", autouse=True)

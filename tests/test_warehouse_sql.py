@@ -127,3 +127,49 @@ def test_each_grain_check_catches_a_duplicated_row(published_home: Path, tmp_pat
             assert con.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0] > 0, f"samples leave {name} empty"
             con.execute(f"INSERT INTO marts.{name} SELECT * FROM marts.{name} LIMIT 1")
         assert len(_violations(con, f"{name}_grain")) == 1
+
+
+def _checked_table(check: str) -> str:
+    return re.search(r"^FROM (\S+)", (SQL_DIR / "checks" / f"{check}.sql").read_text(encoding="utf-8"), re.M).group(1)
+
+
+KEY_CHECKS = sorted(p.stem for p in (SQL_DIR / "checks").glob("*_key.sql"))
+COUNTRY_CHECKS = sorted(p.stem for p in (SQL_DIR / "checks").glob("*_in_dim_country.sql")
+                        if "ANTI JOIN core.dim_country" in p.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def writable_copy(published_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("keys") / "home"
+    shutil.copytree(published_home, home)
+    return home
+
+
+@pytest.mark.parametrize("check", KEY_CHECKS)
+def test_each_key_check_catches_a_duplicated_key(writable_copy: Path, check: str):
+    """DuckLake enforces no PRIMARY KEY: the key checks are what refuses a second row with the same key."""
+    table = _checked_table(check)
+    with connect_warehouse(paths_from_env(writable_copy)) as con:
+        con.execute("BEGIN TRANSACTION")  # rolled back: the copy stays as published for the next case
+        assert _violations(con, check) == []
+        if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:  # e.g. no incident linked in the samples
+            schema, name = table.split(".")
+            values = ", ".join(f"CAST('1' AS {t})" for (t,) in con.execute(
+                "SELECT data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 "
+                "AND table_name = $2 ORDER BY column_index", [schema, name]).fetchall())
+            con.execute(f"INSERT INTO {table} VALUES ({values})")
+        con.execute(f"INSERT INTO {table} SELECT * FROM {table} LIMIT 1")
+        assert len(_violations(con, check)) == 1
+        con.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("check", COUNTRY_CHECKS)
+def test_each_country_check_catches_a_code_outside_dim_country(writable_copy: Path, check: str):
+    table = _checked_table(check)
+    column = re.search(r"ON c\.iso3 = t\.(\w+)", (SQL_DIR / "checks" / f"{check}.sql").read_text()).group(1)
+    with connect_warehouse(paths_from_env(writable_copy)) as con:
+        con.execute("BEGIN TRANSACTION")
+        assert _violations(con, check) == []
+        con.execute(f"INSERT INTO {table} SELECT * REPLACE ('XXX' AS {column}) FROM {table} LIMIT 1")
+        assert _violations(con, check) == [("XXX",)]
+        con.execute("ROLLBACK")

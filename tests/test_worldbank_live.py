@@ -59,11 +59,11 @@ def test_live_api_run_fetches_every_page_and_publishes(worldbank_server: HTTPSer
     assert len(user_agents) == 1 and user_agents.pop().startswith("ThreatWatch/")
 
     # Unchanged content: no new snapshot, identical warehouse.
-    before = warehouse_content(paths_from_env().warehouse)
+    before = warehouse_content()
     again = run_pipeline(offline=False, select=WORLDBANK_ONLY)
     assert again.success, again.render()
     assert [m.snapshot_id for m in store.list("worldbank")] == [manifest.snapshot_id]
-    assert warehouse_content(paths_from_env().warehouse) == before
+    assert warehouse_content() == before
 
 
 def test_live_bulk_run_uses_conditional_get(worldbank_server: HTTPServer):
