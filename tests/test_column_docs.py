@@ -18,6 +18,7 @@ from pipelines.lib.source_checks import describe_expectations
 from pipelines.lib.sql_schema import LAYERS, warehouse_columns
 from pipelines.lib.staged_tables import STAGED_TABLES
 from pipelines.lib.validation import Expect
+from tests.warehouse_compare import open_warehouse
 
 
 def _sql_warehouse(con: duckdb.DuckDBPyConnection) -> None:
@@ -133,9 +134,12 @@ def test_a_ducklake_catalog_keeps_table_column_comments_and_leaves_views_alone(t
 
 
 def test_a_published_warehouse_says_what_its_columns_mean(published_home: Path):
-    with duckdb.connect(str(published_home / "warehouse.duckdb"), read_only=True) as con:
+    # The warehouse is a DuckLake: its tables' columns carry comments, its views' cannot (see comment_columns).
+    with open_warehouse(published_home) as con:
         comments = dict(con.execute(
-            "SELECT table_name || '.' || column_name, comment FROM duckdb_columns() WHERE schema_name = 'core'"
+            "SELECT table_name || '.' || column_name, comment FROM duckdb_columns() c "
+            "WHERE database_name = current_database() AND schema_name = 'core' AND table_name IN "
+            "(SELECT table_name FROM duckdb_tables() WHERE database_name = c.database_name AND schema_name = 'core')"
         ).fetchall())
     assert comments["fct_military_expenditure.value"].startswith("The published value, in the row's unit")
     assert None not in comments.values()
