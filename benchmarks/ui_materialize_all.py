@@ -49,15 +49,23 @@ def main() -> None:
             elapsed = time.monotonic() - started
         finally:
             ui.stop()
-    result = {"cli_run_offline_s": round(cli, 1), "ui_materialize_all_s": round(elapsed, 1),
-              "ratio": round(elapsed / cli, 2), "backfill_status": status["status"],
-              "partitions": status["numPartitions"], "runs": len(status["runs"]),
-              "run_statuses": sorted(r["status"] for r in status["runs"]),
+    runs = status["runs"]
+    last_end = max(r["endTime"] for r in runs) - launched
+    result = {"cli_run_offline_s": round(cli, 1),
+              # until the backfill says it is complete (the daemon notices at its next 30 s tick) ...
+              "ui_materialize_all_s": round(elapsed, 1), "ratio": round(elapsed / cli, 2),
+              # ... and until the last run ended (every asset materialized and checked)
+              "ui_last_run_ended_s": round(last_end, 1), "ratio_last_run": round(last_end / cli, 2),
+              # the daemon's pickup: Dagster's backfill daemon looks every 30 s, not configurable
+              "ui_first_run_created_s": round(min(r["creationTime"] for r in runs) - launched, 1),
+              "backfill_status": status["status"],
+              "runs": len(runs),
+              "run_statuses": sorted(r["status"] for r in runs),
               # each run's start and end, seconds after the launch: where the time between runs goes
               "run_timeline": sorted(({"created": round(r["creationTime"] - launched, 1),
                                       "started": round(r["startTime"] - launched, 1),
                                       "ended": round(r["endTime"] - launched, 1),
-                                      "assets": len(r["assetSelection"] or [])} for r in status["runs"]),
+                                      "assets": len(r["assetSelection"] or [])} for r in runs),
                                      key=lambda r: r["started"])}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ui_materialize_all.json").write_text(json.dumps(result, indent=2) + "\n")
