@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import csv
 import os
 import shutil
 import tempfile
@@ -69,6 +70,12 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if name.startswith("THREATWATCH_") and name.endswith("_URL"):
             monkeypatch.delenv(name)
     return home
+
+
+def dict_rows(path: Path) -> list[dict[str, str]]:
+    """A CSV's rows read independently of the code under test, with the stdlib csv module."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def shared_path(*parts: str) -> Path:

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
+from tests.conftest import dict_rows
 from transforms.cyber_incidents import cfr, eurepoc
 from transforms.cyber_incidents.schema import INCIDENT_TYPES
 
@@ -34,11 +35,6 @@ pytestmark = [
     pytest.mark.realdata,
     pytest.mark.skipif(not SHARED.exists(), reason=f"real data not available: {SHARED}"),
 ]
-
-
-def dict_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def blank(value: str) -> str | None:

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from pipelines.lib.reference import load_country_aliases, load_country_crosswalk
+from tests.conftest import dict_rows
 from transforms.cyber_incidents.eurepoc import (
     EXPECTED_NULL_COUNTRY_LABELS,
     QUARANTINE_SCHEMA,
@@ -29,12 +30,6 @@ GLOBAL = SAMPLES / "EuRepoC_Global_Database_1.1.csv"
 ATTRIBUTION = SAMPLES / "EuRepoC_Attribution_dataset_1.1.csv"
 RECEIVER = SAMPLES / "EuRepoC_Receiver_dataset_1.1.csv"
 TYPES_CSV = REPO / "data" / "reference" / "cyber_types" / "eurepoc.csv"
-
-
-def dict_rows(path: Path) -> list[dict[str, str]]:
-    """Independent reading with the stdlib csv module."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:

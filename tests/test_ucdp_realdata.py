@@ -7,7 +7,6 @@ low <= best <= high is broken are staged as published and flagged (deaths_ordere
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from datetime import date
@@ -16,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import shared_path
+from tests.conftest import dict_rows, shared_path
 from transforms.conflict_events.schema import EVENT_COLUMNS
 from transforms.conflict_events.ucdp_acd import read_ucdp_acd_csv
 from transforms.conflict_events.ucdp_ged import EXTRA_COLUMNS, read_ucdp_ged_csv
@@ -29,11 +28,6 @@ DEATH_PARTS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
 
 def ucdp(name: str) -> Path:
     return shared_path("conflict_events", "ucdp", name)
-
-
-def dict_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def out_of_order(records: list[dict], low: str = "low", best: str = "best", high: str = "high") -> list[dict]:
