@@ -269,8 +269,8 @@ def _sensor_fetches_the_new_export(home: Path, server: HTTPServer, site: Site, m
     (snapshot,) = [m for m in SnapshotStore(home / "snapshots").list("gdelt") if m.files[0].name == new.name]
     assert snapshot.files[0].params["expected_md5"] == _md5(new)
     after = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    assert set(after) - set(before) == {f"{snapshot.snapshot_id}{s}"
-                                        for s in (".parquet", ".quarantine.parquet", ".validation.json")}
+    rejects = (".quarantine.parquet",) if staging[0].metadata["quarantined_rows"].value else ()  # none, no file
+    assert set(after) - set(before) == {f"{snapshot.snapshot_id}{s}" for s in (".parquet", *rejects, ".validation.json")}
     assert {n: after[n] for n in before} == before  # earlier files (and their verdicts) untouched
     assert _staged_rows(home, GDELT_TABLE) == sum(_zip_rows(p) for p in GDELT_EXPORTS)
 
@@ -296,8 +296,8 @@ def _lake_files(home: Path, day: str, snapshot_ids: set[str]) -> dict[str, tuple
     """(mtime_ns, bytes) of every lake file of one day: its partition folder and its snapshots' bookkeeping."""
     root = home / "lake" / GDELT_TABLE
     paths = list((root / day).iterdir())
-    paths += [p for sub in ("_coverage", "_undated") for p in (root / sub).iterdir()
-              if p.name.split(".")[0] in snapshot_ids]
+    paths += [p for sub in ("_coverage", "_undated") if (root / sub).is_dir() for p in (root / sub).iterdir()
+              if p.name.split(".")[0] in snapshot_ids]  # _undated holds only snapshots with undated rejects
     return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size) for p in paths}
 
 

@@ -34,6 +34,18 @@ def test_restaging_a_snapshot_drops_its_old_verdict(tmp_path: Path):
     assert lake.validation("t", "s1") is None and lake.validated("t") == []
 
 
+def test_a_restage_without_rejects_drops_the_old_rejects_and_writes_no_file(tmp_path: Path):
+    from transforms.quarantine import QUARANTINE_SCHEMA
+
+    lake = Lake(tmp_path)
+    rejects = pl.DataFrame({c: [None] for c in QUARANTINE_SCHEMA}, schema=QUARANTINE_SCHEMA)
+    lake.write_quarantine("t", "s1", rejects)
+    assert lake.read_quarantine("t", "s1").height == 1
+    lake.write_quarantine("t", "s1", rejects.clear())
+    assert lake.read_quarantine("t", "s1").is_empty()
+    assert not lake.path("t", "s1", "quarantine").exists()
+
+
 def test_staging_failures_are_remembered_and_not_taken_for_staged_tables(tmp_path: Path):
     lake = Lake(tmp_path)
     lake.record_staging_failure("t", "s2", "[x] snapshot s2, file 'f': broken")

@@ -41,9 +41,14 @@ class Lake:
         return target
 
     def write_quarantine(self, table: str, snapshot_id: str, rows: pl.DataFrame) -> Path:
-        """Keep the rows a row-level rule rejected, with their reasons, beside the staged table."""
+        """Keep the rows a row-level rule rejected, with their reasons, beside the staged table. No rows, no
+        file (a GDELT backfill stages thousands of snapshots, nearly all without rejects); an earlier file of
+        the snapshot goes, so a re-stage never keeps stale rejects."""
         target = self.path(table, snapshot_id, "quarantine")
-        atomic_write(target, lambda p: rows.write_parquet(p))
+        if rows.is_empty():
+            target.unlink(missing_ok=True)
+        else:
+            atomic_write(target, lambda p: rows.write_parquet(p))
         return target
 
     def read(self, table: str, snapshot_id: str) -> pl.DataFrame:
