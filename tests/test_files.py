@@ -15,7 +15,6 @@ from pipelines.lib.files import (
     atomic_write,
     atomic_write_text,
     file_lock,
-    replace_durably,
 )
 
 # A child process that takes the lock, says so, and keeps it until its stdin closes (or it is killed).
@@ -138,7 +137,7 @@ def test_writes_replace_the_file_and_create_missing_folders(tmp_path: Path):
     target = tmp_path / "a" / "b" / "f.bin"
     atomic_write(target, lambda tmp: tmp.write_bytes(b"\x00\x01"))
     assert target.read_bytes() == b"\x00\x01"
-    atomic_write_text(target, "ünïcode", durable=True)
+    atomic_write_text(target, "ünïcode")
     assert target.read_text(encoding="utf-8") == "ünïcode"
     assert [p.name for p in target.parent.iterdir()] == ["f.bin"]
 
@@ -150,11 +149,3 @@ def test_atomic_output_names_its_temp_beside_the_target_with_the_suffix(tmp_path
         tmp.write_bytes(b"zip")
         assert not target.exists()  # nobody sees it before the block ends
     assert target.read_bytes() == b"zip" and not tmp.exists()
-
-
-def test_replace_durably_moves_a_finished_file_over_the_old_one(tmp_path: Path):
-    old, new = tmp_path / "w.duckdb", tmp_path / "w.next.duckdb"
-    old.write_text("old")
-    new.write_text("new")
-    replace_durably(new, old)
-    assert old.read_text() == "new" and not new.exists()

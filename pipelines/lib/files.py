@@ -1,8 +1,8 @@
 """File writes a reader never sees half of, and one lock file per shared resource across processes.
 
-Every write that replaces a file others read (lake Parquet and verdicts, downloads, the UCDP quota
-ledger, the published warehouse) goes through `atomic_output`; every read-modify-write that two
-processes could interleave (snapshot commits, the quota ledger, publish) holds `file_lock`.
+Every write that replaces a file others read (lake Parquet and verdicts, downloads, the UCDP quota ledger)
+goes through `atomic_output`; every read-modify-write that two processes could interleave (snapshot commits,
+the quota ledger, publish) holds `file_lock`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ class LockHeldError(BlockingIOError):
 
 
 @contextmanager
-def atomic_output(path: Path, *, suffix: str = "", durable: bool = False) -> Iterator[Path]:
+def atomic_output(path: Path, *, suffix: str = "") -> Iterator[Path]:
     """A fresh temp path beside `path` to write; renamed over `path` when the block ends cleanly, else removed.
 
     The temp file sits in the same directory so the rename stays on one filesystem (POSIX: atomic, and
-    readers holding the old file keep reading it). `durable` fsyncs the file and its directory, so the
-    new content survives a power cut once the block has returned.
+    readers holding the old file keep reading it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,40 +37,21 @@ def atomic_output(path: Path, *, suffix: str = "", durable: bool = False) -> Ite
     tmp = Path(name)
     try:
         yield tmp
-        if durable:
-            _fsync_path(tmp)
         os.replace(tmp, path)
-        if durable:
-            _fsync_path(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def atomic_write(path: Path, write: Callable[[Path], object], *, durable: bool = False) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(tmp) to produce the new file, then rename it over `path` (see atomic_output)."""
-    with atomic_output(path, durable=durable) as tmp:
+    with atomic_output(path) as tmp:
         write(tmp)
 
 
-def atomic_write_text(path: Path, text: str, *, durable: bool = False) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
     """Replace `path` with `text` (UTF-8) atomically."""
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), durable=durable)
-
-
-def replace_durably(src: Path, dest: Path) -> None:
-    """Rename a finished file over `dest` and fsync both, for files built in place (a DuckDB candidate)."""
-    _fsync_path(src)
-    os.replace(src, dest)
-    _fsync_path(Path(dest).parent)
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 @contextmanager
