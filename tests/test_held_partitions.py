@@ -12,10 +12,12 @@ from dagster import DagsterEventType, DagsterInstance
 from pipelines.defs.acled import assets as acled
 from pipelines.defs.gdelt import assets as gdelt
 from pipelines.defs.ucdp_ged import assets as ucdp_ged
+from pipelines.lib.acquire import register_event_sample
 from pipelines.lib.config import SAMPLES_DIR
 from pipelines.lib.held_partitions import partitions_at_the_data
 from pipelines.lib.lake import Lake, PartitionedLake
 from pipelines.lib.snapshots import SnapshotStore
+from pipelines.lib.source_spec import SnapshotConfig
 from pipelines.run import partition_range_problem, run_backfill
 
 TERMS = dict(publisher="test", licence="test", licence_url="https://example.org", citation="test")
@@ -37,6 +39,14 @@ def test_live_with_nothing_held_the_partitions_reach_back_to_the_publishers_firs
     keys = _keys(gdelt.GDELT, tw_home, offline=False)
     assert keys[0] == "2015-02-18" and len(keys) > 4000  # today's partition is open too
     assert _keys(ucdp_ged.UCDP_GED, tw_home, offline=False)[0] == "1989-01-01"
+
+
+def test_live_after_the_quickstart_the_partitions_start_at_the_samples_it_staged_and_stay_open(tw_home: Path):
+    store = SnapshotStore(tw_home / "snapshots")
+    for group in gdelt.GDELT.samples(SnapshotConfig()):  # as an offline run registers them
+        register_event_sample(store, "gdelt", group, gdelt.GDELT.sample_params())
+    keys = _keys(gdelt.GDELT, tw_home, offline=False)
+    assert keys[0] == "2024-06-01" and keys[-1] > "2024-06-02"  # new files arrive at today's end
 
 
 def test_a_held_gdelt_file_moves_the_start_to_its_day_and_offline_the_end_too(tw_home: Path, tmp_path: Path):

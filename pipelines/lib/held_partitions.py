@@ -31,14 +31,15 @@ def newest_snapshots(manifests: list[Manifest]) -> list[Manifest]:
 
 def held_coverage(spec: SourceSpec, store: SnapshotStore, lake: Lake, crosswalk: pl.DataFrame | None,
                   offline: bool = True) -> list[str] | None:
-    """The partitions the held snapshots cover (with no real one held: offline the bundled samples, live
-    nothing), known from file names or the lake's coverage records; None if a real snapshot's coverage is
-    unknown and `crosswalk` is None (reading it is left to the run)."""
+    """The partitions the held snapshots cover (with no real one held: the bundled samples offline, or live
+    once an offline run has registered them; live with nothing held, none), known from file names or the
+    lake's coverage records; None if a real snapshot's coverage is unknown and `crosswalk` is None (reading
+    it is left to the run)."""
     plake = PartitionedLake(lake, spec.table.name)
     manifests = store.list(spec.source)
     if has_real(manifests):
         groups = [([store.file_path(m, f.name) for f in m.files], m) for m in newest_snapshots(manifests)]
-    elif offline:
+    elif offline or manifests:  # only samples held (the Quickstart's): they are what is staged
         groups = [(files, None) for files in spec.samples(SnapshotConfig())]
     else:
         groups = []
@@ -72,7 +73,7 @@ def _partition_of(day: date, monthly: bool) -> str:
 def partitions_at_the_data(spec: SourceSpec, *, store: SnapshotStore | None = None, lake: Lake | None = None,
                            offline: bool | None = None, first: date | None = None) -> SourceSpec:
     """`spec` with partitions from the configured first date, else the first held partition (the source's
-    history start when nothing real is held live, or when a held snapshot's coverage is unknown), to the last
+    history start when nothing is held live, or when a held snapshot's coverage is unknown), to the last
     held partition offline (nothing newer can arrive there without an import) or the open end live."""
     history: TimeWindowPartitionsDefinition = spec.partitions_def
     monthly = isinstance(history, MonthlyPartitionsDefinition)
