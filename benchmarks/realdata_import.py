@@ -87,19 +87,17 @@ def child(step: str, work: Path) -> dict:
 
 
 def published(work: Path) -> dict:
-    """Rows of the published core tables, and which publish made them."""
-    import duckdb
-
+    """Rows of the published core tables and views, and the size of the warehouse's data files."""
     from pipelines.lib.config import paths_from_env
+    from pipelines.lib.ducklake import ALIAS, connect_warehouse
 
     paths = paths_from_env(home=work / "home")
-    if not paths.warehouse.exists():
-        return {"publish": "ducklake"}
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_schema = 'core'").fetchall()]
-        rows = {t: con.execute(f'SELECT count(*) FROM core."{t}"').fetchone()[0] for t in sorted(tables)}
-    return {"publish": "duckdb file", "core_rows": rows, "warehouse_mb": round(paths.warehouse.stat().st_size / 2**20, 1)}
+    with connect_warehouse(paths, read_only=True) as con:
+        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = $1 "
+                                            "AND table_schema = 'core' ORDER BY 1", [ALIAS]).fetchall()]
+        rows = {t: con.execute(f'SELECT count(*) FROM core."{t}"').fetchone()[0] for t in tables}
+    size = sum(f.stat().st_size for f in Path(paths.data_path).rglob("*") if f.is_file())
+    return {"publish": "ducklake", "core_rows": rows, "warehouse_mb": round(size / 2**20, 1)}
 
 
 def measure(step: str, work: Path) -> dict:
