@@ -178,7 +178,9 @@ def phase_new_file(work: Path, rows: int) -> dict:
     folder = work / "published"
     listing = (folder / "masterfilelist.txt").read_text(encoding="utf-8").splitlines()
     last = datetime.strptime(listing[-1].rsplit("/", 1)[1][:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    path, md5, size = write_export(folder, 2_000_000_000, rows, last + SLOT, np.random.default_rng(7))
+    # ids after every earlier new file's, so several new files never repeat an event id
+    path, md5, size = write_export(folder, 2_000_000_000 + len(listing) * rows, rows, last + SLOT,
+                                   np.random.default_rng(len(listing)))
     listing.append(f"{size} {md5} http://data.gdeltproject.org/gdeltv2/{path.name}")
     (folder / "masterfilelist.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
     _register(work, [path.name])
