@@ -97,3 +97,27 @@ def test_an_empty_partition_of_a_range_run_reports_no_rows(tw_home: Path, dagste
     assert all(n > 0 for n in per_day)
     staged = dict(summary.materialized)["staging/stg_gdelt_event"]
     assert staged["dagster/row_count"] == sum(per_day) == staged["rows_in_run"]
+
+
+def _import_gdelt_day(store: SnapshotStore, tmp_path: Path, stamp: str):
+    export = tmp_path / f"{stamp}.export.CSV.zip"
+    shutil.copyfile(SAMPLES_DIR / "gdelt" / "20240601230000.export.CSV.zip", export)
+    return store.import_files("gdelt", [export], **TERMS)
+
+
+def test_a_load_reads_only_the_manifests_added_since_the_last_one(tw_home: Path, tmp_path: Path):
+    store = SnapshotStore(tw_home / "snapshots")
+    old = _import_gdelt_day(store, tmp_path, "20250104161500")
+    assert _keys(gdelt.GDELT, tw_home, offline=True) == ["2025-01-04"]
+    _import_gdelt_day(store, tmp_path, "20250106000000")
+    (store.dir_of(old) / "manifest.json").write_text("not read again")  # a re-read would fail
+    assert _keys(gdelt.GDELT, tw_home, offline=True) == ["2025-01-04", "2025-01-05", "2025-01-06"]
+
+
+def test_a_deleted_snapshot_makes_the_span_start_over(tw_home: Path, tmp_path: Path):
+    store = SnapshotStore(tw_home / "snapshots")
+    old = _import_gdelt_day(store, tmp_path, "20250104161500")
+    _import_gdelt_day(store, tmp_path, "20250106000000")
+    assert _keys(gdelt.GDELT, tw_home, offline=True)[0] == "2025-01-04"
+    shutil.rmtree(store.dir_of(old))
+    assert _keys(gdelt.GDELT, tw_home, offline=True) == ["2025-01-06"]

@@ -14,6 +14,7 @@ import polars as pl
 from dagster import DailyPartitionsDefinition, MonthlyPartitionsDefinition, TimeWindowPartitionsDefinition
 
 from pipelines.lib.config import first_partition_from_env, offline_from_env, paths_from_env
+from pipelines.lib.held_span import held_span
 from pipelines.lib.lake import Lake, PartitionedLake
 from pipelines.lib.snapshot_manifest import Manifest
 from pipelines.lib.snapshots import SnapshotStore, has_real, prefer_real
@@ -43,6 +44,12 @@ def held_coverage(spec: SourceSpec, store: SnapshotStore, lake: Lake, crosswalk:
         groups = [(files, None) for files in spec.samples(SnapshotConfig())]
     else:
         groups = []
+    return _coverage_of(spec, plake, groups, crosswalk)
+
+
+def _coverage_of(spec: SourceSpec, plake: PartitionedLake, groups: list, crosswalk: pl.DataFrame | None) -> list[str] | None:
+    """The partitions of (files, manifest or None for samples) groups; a real one of unknown coverage is read
+    with `crosswalk`, or makes the answer None without one."""
     keys: set[str] = set()
     for files, manifest in groups:
         known = spec.file_partitions([f.name for f in files])
@@ -57,6 +64,18 @@ def held_coverage(spec: SourceSpec, store: SnapshotStore, lake: Lake, crosswalk:
             known = frame.select(spec.partition_key(spec.partition_column)).to_series().drop_nulls().unique().to_list()
         keys.update(known)
     return sorted(keys)
+
+
+def _load_time_coverage(spec: SourceSpec, store: SnapshotStore, lake: Lake, offline: bool) -> list[str] | None:
+    """First and last held partition as `held_coverage` would say (None: unknown), from the kept span of the
+    real snapshots (pipelines/lib/held_span.py) instead of every manifest."""
+    span = held_span(spec, store, lake)
+    if span.real:
+        return None if span.unknown else [p for p in (span.first, span.last) if p]
+    if offline or span.samples:
+        return _coverage_of(spec, PartitionedLake(lake, spec.table.name),
+                            [(files, None) for files in spec.samples(SnapshotConfig())], None)
+    return []
 
 
 def _next_partition(key: str, monthly: bool) -> date:
@@ -82,7 +101,7 @@ def partitions_at_the_data(spec: SourceSpec, *, store: SnapshotStore | None = No
     lake = lake or Lake(paths.lake)
     offline = offline_from_env() if offline is None else offline
     first = first or first_partition_from_env(spec.source)
-    covered = held_coverage(spec, store, lake, None, offline=offline)
+    covered = _load_time_coverage(spec, store, lake, offline)
     start = (_partition_of(first, monthly) if first
              else covered[0] if covered else history.start.date().isoformat())
     if offline and covered:

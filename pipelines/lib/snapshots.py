@@ -67,6 +67,10 @@ class SnapshotStore:
         with os.scandir(base) as entries:
             return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
 
+    def ids(self, source: str) -> list[str]:
+        """Committed snapshot ids of a source, oldest first, without reading any manifest."""
+        return self._ids(source)
+
     def latest(self, source: str) -> Manifest | None:
         """The newest snapshot of a source, or None (one manifest read, however many snapshots there are)."""
         ids = self._ids(source)
