@@ -38,6 +38,7 @@ from pipelines.defs.gdelt.schedules import gdelt_new_files
 from pipelines.defs.ucdp_acd.schedules import ucdp_acd_yearly
 from pipelines.defs.ucdp_ged.schedules import ucdp_candidate_monthly, ucdp_ged_yearly
 from pipelines.defs.warehouse.schedules import publish_after_event_run
+from pipelines.lib.config import paths_from_env
 from pipelines.definitions import build_definitions
 from pipelines.lib.http import FetchError, HttpClient
 from pipelines.run import RunSummary, run_backfill
@@ -537,3 +538,36 @@ def test_acled_oauth_run_publishes_events_and_keeps_credentials_out(
     assert not any(s in _all_text(tw_home, "meta.snapshot_files") for s in secrets)
     assert not any(s in summary.render() for s in secrets)
     assert _files_containing(tw_home, *secrets) == []
+
+
+def _gdelt_warehouse_files(home: Path) -> dict[str, set[tuple]]:
+    """Day -> (data file, delete file) of staging.stg_gdelt_event in the committed warehouse."""
+    with open_warehouse(home) as con:
+        files = con.execute("SELECT data_file, delete_file FROM ducklake_list_files('warehouse', 'stg_gdelt_event', "
+                            "schema => 'staging')").fetchall()
+    by_day: dict[str, set[tuple]] = {}
+    for data_file, delete_file in files:
+        y, m, d = (int(part.split("=")[1]) for part in Path(data_file).parts[-4:-1])  # year=/month=/day= folders
+        by_day.setdefault(f"{y:04}-{m:02}-{d:02}", set()).add((data_file, delete_file))
+    return by_day
+
+
+def test_a_rerun_day_replaces_its_warehouse_files_only_and_a_publish_of_nothing_new_rewrites_nothing(tw_home: Path):
+    _ok(run_backfill("gdelt", DAY1, DAY2, offline=True))
+    before = _gdelt_warehouse_files(tw_home)
+    assert sorted(before) == [DAY1, DAY2]  # DuckLake partitions the table by the lake's day
+    day2_rows = _query(tw_home, "SELECT * FROM staging.stg_gdelt_event WHERE CAST(date_added AS DATE) = $1 "
+                                "ORDER BY event_id", [DAY2])
+
+    _ok(run_backfill("gdelt", DAY1, DAY1, offline=True))
+    after = _gdelt_warehouse_files(tw_home)
+    assert after[DAY2] == before[DAY2]  # the same files, and no delete file on them
+    assert after[DAY1] and not after[DAY1] & before[DAY1]  # day 1 deleted and inserted anew
+    assert _query(tw_home, "SELECT * FROM staging.stg_gdelt_event WHERE CAST(date_added AS DATE) = $1 "
+                           "ORDER BY event_id", [DAY2]) == day2_rows
+
+    from pipelines.lib.publish import publish_warehouse
+
+    report = publish_warehouse(paths_from_env())  # nothing re-staged since: no staged row is rewritten
+    assert all(units == [] for units in report.replaced.values()), report.replaced
+    assert _gdelt_warehouse_files(tw_home) == after

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.lib import publish as publish_module
 from pipelines.lib.config import paths_from_env
+from pipelines.lib.lake import Lake
 from pipelines.lib.publish import PublishError, PublishLockedError, commit_message, publish_lock, publish_warehouse
 from tests.warehouse_compare import open_warehouse, warehouse_state
 
@@ -98,6 +99,10 @@ def test_a_reader_transaction_keeps_its_snapshot_while_a_publish_commits(copied_
 
 def test_each_publish_is_one_snapshot_whose_message_names_the_run_and_what_it_loaded(copied_home: Path):
     paths = paths_from_env()
+    lake = Lake(paths.lake)
+    for table in ("stg_nato", "stg_cisa_kev"):  # as if staged again: a re-staged file is reloaded
+        for snapshot_id in lake.snapshots(table):
+            os.utime(lake.path(table, snapshot_id))
     with open_warehouse() as con:
         before = con.execute("SELECT max(snapshot_id) FROM warehouse.snapshots()").fetchone()[0]
     report = publish_warehouse(paths, run_id="run-1234")
@@ -108,7 +113,9 @@ def test_each_publish_is_one_snapshot_whose_message_names_the_run_and_what_it_lo
     message = snapshots[0][2]
     assert "run-1234" in message
     for table in ("stg_nato", "stg_cisa_kev"):
-        assert report.loaded[table] and all(snapshot_id in message for snapshot_id in report.loaded[table])
+        assert report.loaded[table] and report.newly_loaded[table] == report.loaded[table]
+        assert all(snapshot_id in message for snapshot_id in report.loaded[table])
+    assert report.newly_loaded["stg_sipri"] == [] and "stg_sipri" not in message  # unchanged: not reloaded
 
 
 def test_a_commit_message_names_many_snapshots_by_count():
@@ -122,3 +129,12 @@ def test_second_publish_is_refused_while_one_holds_the_lock(copied_home: Path):
     with publish_lock(paths):
         with pytest.raises(PublishLockedError, match="another publish"):
             publish_warehouse(paths)
+
+
+def test_partitioned_staged_tables_are_cut_as_their_sources_partition_the_lake():
+    from pipelines.defs.domains import EVENT_SOURCES
+    from pipelines.lib.staged_tables import STAGED_TABLES
+
+    partitioned = {t.name: (t.partition_column, t.monthly) for t in STAGED_TABLES if t.partitioned}
+    specs = {m.SPEC.staging_key.path[-1]: (m.SPEC.partition_column, m.SPEC.monthly) for m in EVENT_SOURCES}
+    assert partitioned == specs

@@ -25,7 +25,14 @@ from pipelines.lib.ducklake import ALIAS, CatalogConfig, connect_warehouse
 from pipelines.lib.ducklake_commit import commit_with_retry
 from pipelines.lib.files import LockHeldError, file_lock
 from pipelines.lib.lake import Lake
-from pipelines.lib.publish_partitioned import PartitionLoadError, load_partitioned
+from pipelines.lib.publish_staging import (
+    COMMIT_AUTHOR,
+    MANIFEST_KEY,
+    StagedLoadError,
+    load_staged,
+    published_units,
+    set_partitioning,
+)
 from pipelines.lib.reference import (
     load_cameo_countries,
     load_cameo_event_codes,
@@ -35,11 +42,10 @@ from pipelines.lib.reference import (
     load_source_precedence,
     load_value_exceptions,
 )
-from pipelines.lib.snapshots import SnapshotStore, prefer_real
+from pipelines.lib.snapshots import SnapshotStore
 from pipelines.lib.source_registry import load_sources_table
 from pipelines.lib.staged_tables import STAGED_TABLES, StagedTable
 
-COMMIT_AUTHOR = "threatwatch"
 _IDS_PER_TABLE_IN_MESSAGE = 20  # a GDELT backfill loads thousands; meta.loads lists every one
 
 
@@ -60,6 +66,9 @@ class PublishReport:
     row_counts: dict[str, int] = field(default_factory=dict)  # warehouse table -> rows
     checks: dict[str, int] = field(default_factory=dict)  # check name -> violating rows (0 = pass)
     snapshot_id: int | None = None  # the DuckLake snapshot this publish committed
+    replaced: dict[str, list[str]] = field(default_factory=dict)  # staged table -> units deleted and inserted
+    newly_loaded: dict[str, list[str]] = field(default_factory=dict)  # staged table -> snapshots (re)inserted
+    units: dict[str, dict[str, str]] = field(default_factory=dict)  # staged table -> unit -> fingerprint
 
 
 @contextmanager
@@ -144,15 +153,6 @@ def _snapshot_frames(store: SnapshotStore, published: set[str]) -> tuple[pl.Data
     return pl.DataFrame(snapshots, schema=snap_schema), pl.DataFrame(files, schema=file_schema)
 
 
-def publishable_snapshots(lake: Lake, store: SnapshotStore, table: StagedTable) -> list[str]:
-    """Every validated snapshot of a table (each release is kept), or only the latest when the table
-    says so; bundled samples stand in only while a source has no real snapshot."""
-    validated = lake.validated(table.name)
-    origins = {m.snapshot_id: m.origin for m in store.list(table.source)}
-    chosen = prefer_real(validated, origins.get)
-    return chosen if table.keep_releases else chosen[-1:]
-
-
 def _run_checks(con: duckdb.DuckDBPyConnection, report: PublishReport) -> None:
     failures = []
     for path in sql_files("checks"):
@@ -164,10 +164,11 @@ def _run_checks(con: duckdb.DuckDBPyConnection, report: PublishReport) -> None:
         raise PublishError("the warehouse failed its checks; nothing published (rolled back):\n  " + "\n  ".join(failures))
 
 
-def _empty_tables(con: duckdb.DuckDBPyConnection) -> None:
-    # Every table is rewritten from the lake; inside the transaction, so readers keep the old rows until COMMIT.
+def _empty_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
+    # Reference, provenance and core tables are rewritten whole (they are small); staged tables replace what
+    # changed (publish_staging.py). Inside the transaction, so readers keep the old rows until COMMIT.
     for schema, table in con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1 "
-                                     "ORDER BY ALL", [ALIAS]).fetchall():
+                                     "AND schema_name <> 'staging' ORDER BY ALL", [ALIAS]).fetchall():
         con.execute(f'DELETE FROM {schema}."{table}"')
 
 
@@ -177,7 +178,7 @@ def load_warehouse(con: duckdb.DuckDBPyConnection, paths: Paths,
     lake, store = Lake(paths.lake), SnapshotStore(paths.snapshots)
     report = PublishReport(warehouse=CatalogConfig.from_env(paths).describe())
     _run_sql_files(con, "ddl")
-    _empty_tables(con)
+    _empty_derived_tables(con)
     # The crosswalk is reference data, validated by its own tests; it is the dimension as is.
     _insert_frame(con, "core.dim_country", load_country_crosswalk().drop("regex").sort("iso3"))
     _insert_frame(con, "meta.value_exceptions", load_value_exceptions())
@@ -188,28 +189,21 @@ def load_warehouse(con: duckdb.DuckDBPyConnection, paths: Paths,
     _insert_frame(con, "core.dim_cameo_actor_country", load_cameo_countries())
     _insert_frame(con, "meta.source_licences", load_sources_table().drop("default_base_url", "credentials_env"))
 
-    loads, quarantine, validations = [], [], []
+    loads, quarantine, quarantine_files, validations = [], [], [], []
+    before = published_units(con)
     for table in tables:
-        if table.partitioned:
-            try:
-                report.loaded[table.name] = load_partitioned(con, lake, store, table, loads, validations)
-            except PartitionLoadError as exc:
-                raise PublishError(str(exc)) from exc
-            continue
-        report.loaded[table.name] = publishable_snapshots(lake, store, table)
-        for snapshot_id in report.loaded[table.name]:
-            target = table.warehouse_table
-            before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-            con.execute(
-                f"INSERT INTO {target} BY NAME SELECT * FROM read_parquet($1)",
-                [str(lake.path(table.name, snapshot_id))],
-            )
-            rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0] - before
-            rejected = lake.read_quarantine(table.name, snapshot_id)
-            quarantine.append(rejected)
-            validations.extend(lake.validation(table.name, snapshot_id).to_rows())
-            loads.append({"table_name": table.name, "source": table.source,
-                          "snapshot_id": snapshot_id, "row_count": rows, "quarantined_rows": rejected.height})
+        set_partitioning(con, table)
+        try:
+            load = load_staged(con, lake, store, table, before.get(table.name))
+        except StagedLoadError as exc:
+            raise PublishError(str(exc)) from exc
+        report.loaded[table.name], report.units[table.name], report.replaced[table.name] = (
+            load.loaded, load.units, load.replaced)
+        report.newly_loaded[table.name] = sorted(load.inserted)
+        loads += load.loads
+        validations += load.validations
+        quarantine += load.quarantine_frames
+        quarantine_files += [str(p) for p in load.quarantine_files]
 
     published = {s for ids in report.loaded.values() for s in ids}
     snapshots, files = _snapshot_frames(store, published)
@@ -219,6 +213,8 @@ def load_warehouse(con: duckdb.DuckDBPyConnection, paths: Paths,
         _insert_frame(con, "meta.loads", pl.DataFrame(loads))
     if quarantine:
         _insert_frame(con, "meta.quarantine", pl.concat(quarantine))
+    if quarantine_files:
+        con.execute("INSERT INTO meta.quarantine BY NAME SELECT * FROM read_parquet($1)", [quarantine_files])
     if validations:
         frame = pl.DataFrame(validations).with_columns(
             pl.col("validated_at").str.to_datetime(time_zone="UTC")
@@ -244,7 +240,7 @@ def load_warehouse(con: duckdb.DuckDBPyConnection, paths: Paths,
 
 
 def commit_message(run_id: str | None, loaded: dict[str, list[str]]) -> str:
-    """What a publish's DuckLake snapshot says: the run, and the snapshots it loaded per staged table."""
+    """What a publish's DuckLake snapshot says: the run, and the snapshots whose rows it (re)inserted."""
     parts = []
     for table, ids in loaded.items():
         if not ids:
@@ -260,7 +256,10 @@ def publish_warehouse(paths: Paths, tables: tuple[StagedTable, ...] = STAGED_TAB
     """Load, check and commit the warehouse in one DuckLake transaction; on any failure nothing changes."""
     def publish(con: duckdb.DuckDBPyConnection) -> PublishReport:
         report = load_warehouse(con, paths, tables)
-        con.execute(f"CALL {ALIAS}.set_commit_message($1, $2)", [COMMIT_AUTHOR, commit_message(run_id, report.loaded)])
+        # The extra info holds what the next publish compares against: the fingerprint of every unit loaded.
+        con.execute(f"CALL {ALIAS}.set_commit_message($1, $2, extra_info => $3)",
+                    [COMMIT_AUTHOR, commit_message(run_id, report.newly_loaded),
+                     json.dumps({MANIFEST_KEY: report.units}, sort_keys=True)])
         return report
 
     with publish_lock(paths), connect_warehouse(paths) as con:
