@@ -118,7 +118,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
     from pipelines.lib.read_only_sql import RefusedQuery, check_read_only
-    from pipelines.lib.table import render_table
+    from pipelines.lib.sql_output import render_rows
 
     try:
         query = check_read_only(args.query)
@@ -133,9 +133,9 @@ def _cmd_sql(args: argparse.Namespace) -> int:
             return 0
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(args.limit + 1)
-    print(render_table(columns, rows[: args.limit]))
-    if len(rows) > args.limit:
-        print(f"(first {args.limit} rows shown; use --limit)")
+    print(render_rows(columns, rows[: args.limit], args.format))
+    if len(rows) > args.limit:  # on stderr for csv and json, so what a script reads stays parseable
+        print(f"(first {args.limit} rows shown; use --limit)", file=sys.stdout if args.format == "table" else sys.stderr)
     return 0
 
 
@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", parents=[debug], help="run one read-only query on the published warehouse")
     sql.add_argument("query")
     sql.add_argument("--limit", type=int, default=100)
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                     help="table for reading (default); csv or json for scripts")
     sql.set_defaults(func=_cmd_sql)
 
     export = sub.add_parser("export", parents=[debug], help="export a table or view to .parquet or .csv, with its licence notice")

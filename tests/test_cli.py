@@ -28,6 +28,51 @@ def test_sql_prints_a_table(copied_home: Path, capsys: pytest.CaptureFixture):
     assert out[-1] == "(2 rows)"
 
 
+FINLAND_AND_SWEDEN = ("SELECT iso3, nato_member_since, eu_member_until, name LIKE '%,%' AS has_comma "
+                      "FROM core.dim_country WHERE iso3 IN ('FIN','SWE') ORDER BY 1")
+
+
+def test_sql_prints_csv_for_scripts(copied_home: Path, capsys: pytest.CaptureFixture):
+    import csv
+
+    assert main(["sql", FINLAND_AND_SWEDEN, "--format", "csv"]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows == [["iso3", "nato_member_since", "eu_member_until", "has_comma"],
+                    ["FIN", "2023", "", "False"], ["SWE", "2024", "", "False"]]
+
+
+def test_sql_prints_json_for_scripts_and_the_limit_note_on_stderr(copied_home: Path, capsys: pytest.CaptureFixture):
+    import json
+
+    assert main(["sql", FINLAND_AND_SWEDEN, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"iso3": "FIN", "nato_member_since": 2023, "eu_member_until": None, "has_comma": False},
+        {"iso3": "SWE", "nato_member_since": 2024, "eu_member_until": None, "has_comma": False}]
+    assert main(["sql", "SELECT iso3, valid_from FROM core.dim_country ORDER BY 1", "--format", "json", "--limit", "2"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 2 and "first 2 rows shown" in captured.err
+
+
+def test_sql_reads_the_warehouse_as_it_was_at_an_earlier_snapshot(copied_home: Path, capsys: pytest.CaptureFixture):
+    import json
+
+    from pipelines.lib.config import paths_from_env
+    from pipelines.lib.ducklake import connect_warehouse
+
+    first = "SELECT max(snapshot_id) AS id, max(snapshot_time)::VARCHAR AS at FROM warehouse.snapshots()"
+    assert main(["sql", first, "--format", "json"]) == 0
+    [before] = json.loads(capsys.readouterr().out)
+    with connect_warehouse(paths_from_env()) as con:  # a later change, as a later publish would make
+        con.execute("DELETE FROM core.dim_country WHERE iso3 = 'SWE'")
+    count = "SELECT count(*) AS n FROM core.dim_country"
+    for query, expected in ((count, 258), (f"{count} AT (VERSION => {before['id']})", 259),
+                            (f"{count} AT (TIMESTAMP => TIMESTAMPTZ '{before['at']}')", 259)):
+        assert main(["sql", query, "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out) == [{"n": expected}], query
+    assert main(["sql", "SELECT commit_message FROM warehouse.snapshots() WHERE author = 'threatwatch'", "--format", "csv"]) == 0
+    assert "publish by run" in capsys.readouterr().out
+
+
 def test_sql_is_read_only(copied_home: Path, capsys: pytest.CaptureFixture):
     assert main(["sql", "DELETE FROM core.dim_country"]) == 2
     assert "read-only" in capsys.readouterr().err.lower()
