@@ -120,6 +120,8 @@ def test_a_cli_run_is_listed_with_stg_natos_row_count_and_passed_check(cockpit: 
     page = cockpit.page("/assets/staging/stg_nato?view=checks")
     page.get_by_text("gx_stg_nato").first.wait_for(timeout=30_000)
     page.get_by_text("Evaluation result").first.wait_for(timeout=30_000)
+    # the evaluation's description renders after its heading: on a loaded machine, seconds after
+    page.get_by_text(re.compile(r"\d+ expectations passed")).first.wait_for(timeout=30_000)
     text = page.inner_text("body")
     assert re.search(r"Evaluation result\s+Passed", text), text[:2000]
     assert re.search(r"\d+ expectations passed", text)
